@@ -1,0 +1,3 @@
+from varmatch.cli import main
+
+main()

@@ -1,0 +1,578 @@
+"""The domain model: frozen dataclasses and ordered enums, no I/O.
+
+Every object prints itself in a canonical form (``str(alteration) == "PIK3CA p.H1047R"``), and the
+one place that converts between 1- and 3-letter amino acids is here (:data:`AA3`).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+# --------------------------------------------------------------------------------------------------
+# Amino acids: the single 1 <-> 3 letter table of the package.
+AA3 = {
+    "A": "Ala", "R": "Arg", "N": "Asn", "D": "Asp", "C": "Cys", "Q": "Gln", "E": "Glu", "G": "Gly",
+    "H": "His", "I": "Ile", "L": "Leu", "K": "Lys", "M": "Met", "F": "Phe", "P": "Pro", "S": "Ser",
+    "T": "Thr", "W": "Trp", "Y": "Tyr", "V": "Val", "U": "Sec", "*": "Ter", "X": "Xaa",
+}
+AA1 = {three.upper(): one for one, three in AA3.items()}
+AA1["STOP"] = "*"
+
+
+def aa_to_1(token: str) -> str:
+    """'Glu' -> 'E', 'GluLys' -> 'EK', 'E' -> 'E', 'Ter'/'*'/'X' -> '*'. Raises ValueError."""
+    token = token.strip()
+    if not token:
+        return ""
+    if re.fullmatch(r"[A-Z*]+", token) and not re.fullmatch(r"(?:[A-Z][a-z]{2})+", token):
+        # already 1-letter; HGVS allows X for a stop in legacy notation
+        return token.replace("X", "*")
+    out = []
+    for i in range(0, len(token), 3):
+        chunk = token[i : i + 3]
+        if chunk.upper() not in AA1:
+            raise ValueError(f"not an amino acid: {chunk!r}")
+        out.append(AA1[chunk.upper()])
+    if sum(len(c) for c in out) != len(out) or len(token) % 3:
+        raise ValueError(f"not an amino acid string: {token!r}")
+    return "".join(out)
+
+
+def aa_to_3(seq: str) -> str:
+    return "".join(AA3[a] for a in seq)
+
+
+# --------------------------------------------------------------------------------------------------
+class Build(enum.Enum):
+    GRCh37 = "GRCh37"
+    GRCh38 = "GRCh38"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Consequence(enum.Enum):
+    """Sequence Ontology terms varmatch distinguishes, ordered by severity (first = most severe).
+
+    The order decides which consequence represents a variant hitting several features and is the
+    order used in reports. Values are the SO terms VEP writes, so VEP output maps one to one.
+    """
+
+    # Whole-gene events come first: they remove or duplicate every residue.
+    TRANSCRIPT_ABLATION = "transcript_ablation"
+    AMPLIFICATION = "transcript_amplification"
+    FUSION = "gene_fusion"
+    # Splice-site changes usually destroy the transcript (exon skipping / intron retention).
+    SPLICE_ACCEPTOR = "splice_acceptor_variant"
+    SPLICE_DONOR = "splice_donor_variant"
+    # Truncating: a premature stop or frame shift ends the normal protein.
+    STOP_GAINED = "stop_gained"
+    FRAMESHIFT = "frameshift_variant"
+    STOP_LOST = "stop_lost"
+    START_LOST = "start_lost"
+    # In-frame and missense keep the frame; the change is local.
+    INFRAME_INSERTION = "inframe_insertion"
+    INFRAME_DELETION = "inframe_deletion"
+    MISSENSE = "missense_variant"
+    PROTEIN_ALTERING = "protein_altering_variant"
+    # Near a splice site but outside the invariant dinucleotide: uncertain effect.
+    SPLICE_REGION = "splice_region_variant"
+    SYNONYMOUS = "synonymous_variant"
+    STOP_RETAINED = "stop_retained_variant"
+    UTR5 = "5_prime_UTR_variant"
+    UTR3 = "3_prime_UTR_variant"
+    INTRON = "intron_variant"
+    UPSTREAM = "upstream_gene_variant"
+    DOWNSTREAM = "downstream_gene_variant"
+    NON_CODING = "non_coding_transcript_variant"
+    INTERGENIC = "intergenic_variant"
+
+    @property
+    def rank(self) -> int:
+        return _CONSEQUENCE_ORDER[self]
+
+    @property
+    def is_truncating(self) -> bool:
+        return self in TRUNCATING
+
+    @property
+    def is_protein_altering(self) -> bool:
+        return self.rank <= Consequence.SPLICE_REGION.rank and self not in (
+            Consequence.AMPLIFICATION,
+            Consequence.FUSION,
+        )
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_CONSEQUENCE_ORDER = {c: i for i, c in enumerate(Consequence)}
+TRUNCATING = frozenset(
+    {Consequence.STOP_GAINED, Consequence.FRAMESHIFT, Consequence.SPLICE_ACCEPTOR,
+     Consequence.SPLICE_DONOR, Consequence.START_LOST, Consequence.TRANSCRIPT_ABLATION}
+)
+
+
+class AlterationType(enum.Enum):
+    MUTATION = "mutation"  # SNV, MNV, indel
+    AMPLIFICATION = "amplification"
+    DELETION = "deletion"  # homozygous / deep deletion of the gene
+    FUSION = "fusion"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Oncogenicity(enum.Enum):
+    ONCOGENIC = "oncogenic"
+    LIKELY_ONCOGENIC = "likely oncogenic"
+    VUS = "VUS"
+    BENIGN = "likely benign"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# --------------------------------------------------------------------------------------------------
+_P_RE = re.compile(
+    r"""^(?:p\.)?\(?
+    (?P<ref>(?:[A-Z][a-z]{2})+|[A-Z*]+?)
+    (?P<start>\d+)
+    (?:_(?P<ref2>(?:[A-Z][a-z]{2})|[A-Z*])(?P<end>\d+))?
+    (?P<rest>.*?)\)?$""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class ProteinChange:
+    """A protein change in canonical 1-letter HGVS without the ``p.`` (``E17K``, ``R130*``,
+    ``R130Gfs*4``, ``E542_E545del``, ``E545_A546insK``, ``M1?``, ``E17=``).
+
+    ``ref`` is the reference residue(s) at ``start`` (and ``end`` for a range); ``kind`` is one of
+    missense, nonsense, synonymous, frameshift, deletion, insertion, delins, duplication,
+    extension, start_lost, unknown.
+    """
+
+    ref: str
+    start: int
+    end: int
+    alt: str
+    kind: str
+    end_ref: str = ""
+    fs_stop: int | None = None  # the N of fs*N when known
+
+    @classmethod
+    def parse(cls, text: str) -> ProteinChange:
+        """Parse 1- or 3-letter HGVS p. (with or without ``p.`` and parentheses).
+
+        >>> str(ProteinChange.parse("p.Glu17Lys")) == str(ProteinChange.parse("E17K")) == "E17K"
+        True
+        """
+        raw = text.strip()
+        m = _P_RE.match(raw)
+        if not m:
+            raise ValueError(f"not a protein change: {text!r}")
+        ref = aa_to_1(m["ref"])
+        start = int(m["start"])
+        end = int(m["end"]) if m["end"] else start
+        end_ref = aa_to_1(m["ref2"]) if m["ref2"] else ""
+        rest = m["rest"]
+        if len(ref) != 1 and not m["ref2"]:
+            # "GluLys17" style is not HGVS; reject rather than guess
+            raise ValueError(f"not a protein change: {text!r}")
+        fs = re.fullmatch(r"(?P<alt>(?:[A-Z][a-z]{2})|[A-Z*])?fs(?:\*|Ter|X)?(?P<n>\d+|\?)?", rest)
+        if fs:
+            alt = aa_to_1(fs["alt"]) if fs["alt"] else ""
+            n = int(fs["n"]) if fs["n"] and fs["n"] != "?" else None
+            return cls(ref, start, end, alt, "frameshift", end_ref, n)
+        if rest in ("=",):
+            return cls(ref, start, end, ref, "synonymous", end_ref)
+        if rest in ("?",) and start == 1:
+            return cls(ref, start, end, "?", "start_lost", end_ref)
+        if rest == "del":
+            return cls(ref, start, end, "", "deletion", end_ref)
+        if rest == "dup":
+            return cls(ref, start, end, "", "duplication", end_ref)
+        for word, kind in (("delins", "delins"), ("ins", "insertion")):
+            if rest.startswith(word):
+                alt = aa_to_1(rest[len(word):])
+                return cls(ref, start, end, alt, kind, end_ref)
+        ext = re.fullmatch(r"(?P<alt>(?:[A-Z][a-z]{2})|[A-Z])ext(?:\*|Ter)?(?P<n>\d+|\?)?", rest)
+        if ext:
+            return cls(ref, start, end, aa_to_1(ext["alt"]), "extension", end_ref)
+        if end == start and not m["ref2"]:
+            alt = aa_to_1(rest)
+            if len(alt) == 1:
+                if ref == "*" and alt != "*":
+                    return cls(ref, start, end, alt, "extension")
+                if alt == "*":
+                    return cls(ref, start, end, alt, "synonymous" if ref == "*" else "nonsense")
+                if alt == ref:
+                    return cls(ref, start, end, alt, "synonymous")
+                if start == 1 and ref == "M":
+                    return cls(ref, start, end, alt, "start_lost")
+                return cls(ref, start, end, alt, "missense")
+        raise ValueError(f"not a protein change: {text!r}")
+
+    def _render(self, aa) -> str:
+        pos = f"{aa(self.ref)}{self.start}"
+        if self.end != self.start or self.end_ref:
+            pos += f"_{aa(self.end_ref)}{self.end}"
+        if self.kind == "frameshift":
+            tail = f"{aa('*')}{self.fs_stop}" if self.fs_stop is not None else ""
+            return f"{pos}{aa(self.alt)}fs{tail}"
+        if self.kind == "synonymous":
+            return f"{pos}="
+        if self.kind == "start_lost" and self.alt == "?":
+            return f"{pos}?"
+        if self.kind in ("deletion", "duplication"):
+            return f"{pos}{'del' if self.kind == 'deletion' else 'dup'}"
+        if self.kind in ("insertion", "delins"):
+            return f"{pos}{'ins' if self.kind == 'insertion' else 'delins'}{aa(self.alt)}"
+        if self.kind == "extension":
+            return f"{pos}{aa(self.alt)}ext{aa('*')}?"
+        return f"{pos}{aa(self.alt)}"
+
+    def __str__(self) -> str:
+        return self._render(lambda s: s)
+
+    @property
+    def three_letter(self) -> str:
+        """HGVS 3-letter form with ``p.`` (``p.Glu17Lys``)."""
+        return "p." + self._render(aa_to_3)
+
+    @property
+    def codons(self) -> range:
+        return range(self.start, self.end + 1)
+
+
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Variant:
+    """One ALT allele of one VCF/MAF record as read, before annotation. 1-based ``pos``."""
+
+    chrom: str
+    pos: int
+    ref: str
+    alt: str
+    build: Build | None = None
+    depth: int | None = None
+    alt_depth: int | None = None
+    vaf: float | None = None
+    filters: tuple[str, ...] = ()
+    source: str = ""  # "file:line" for messages and reports
+
+    @property
+    def passed(self) -> bool:
+        return not self.filters or self.filters == ("PASS",)
+
+    def __str__(self) -> str:
+        return f"{self.chrom}:{self.pos}{self.ref}>{self.alt}"
+
+
+@dataclass(frozen=True)
+class Alteration:
+    """A gene-level event the knowledgebase can be matched against."""
+
+    gene: str
+    type: AlterationType = AlterationType.MUTATION
+    consequence: Consequence | None = None
+    protein: ProteinChange | None = None
+    hgvs_c: str | None = None
+    transcript: str | None = None
+    exon: int | None = None
+    variant: Variant | None = None
+    copy_number: float | None = None
+    partner: str | None = None  # fusion partner gene
+    annotation_source: str = ""  # "VEP", "SnpEff", "varmatch", "MAF", ...
+    oncogenicity: Oncogenicity | None = None
+    oncogenicity_reason: str = ""
+    hotspot: bool = False
+    sample: str = ""
+
+    def __str__(self) -> str:
+        if self.type is AlterationType.MUTATION:
+            if self.protein is not None:
+                return f"{self.gene} p.{self.protein}"
+            if self.hgvs_c:
+                return f"{self.gene} {self.hgvs_c}"
+            return f"{self.gene} {self.consequence or 'mutation'}"
+        if self.type is AlterationType.FUSION:
+            return f"{self.gene}::{self.partner}" if self.partner else f"{self.gene} fusion"
+        return f"{self.gene} {self.type}"
+
+    @property
+    def vaf(self) -> float | None:
+        return self.variant.vaf if self.variant else None
+
+    @property
+    def depth(self) -> int | None:
+        return self.variant.depth if self.variant else None
+
+    @property
+    def key(self) -> tuple:
+        """Identity of the biological event (two annotations of one variant share it)."""
+        return (self.gene, self.type.value, str(self.protein) if self.protein else self.hgvs_c,
+                self.partner)
+
+
+@dataclass(frozen=True)
+class ExcludedCall:
+    """A call left out of matching, kept so the report can say why."""
+
+    description: str
+    reason: str
+    source: str = ""
+
+
+# --------------------------------------------------------------------------------------------------
+class EvidenceLevel(enum.Enum):
+    """AMP/ASCO/CAP 2017 levels of evidence, strongest first (Li et al. 2017, PMID 27993330)."""
+
+    A = "A"  # FDA-approved therapy or professional guideline, in this tumor type
+    B = "B"  # well-powered studies with expert consensus, in this tumor type
+    C = "C"  # approved in another tumor type, investigational, or several small studies
+    D = "D"  # preclinical or a few case reports without consensus
+
+    @property
+    def rank(self) -> int:
+        return "ABCD".index(self.value)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Tier(enum.Enum):
+    """AMP/ASCO/CAP 2017 somatic variant tiers."""
+
+    I = "I"  # noqa: E741  strong clinical significance (level A/B in this tumor type)
+    II = "II"  # potential clinical significance (level C/D)
+    III = "III"  # unknown clinical significance
+    IV = "IV"  # benign or likely benign
+
+    @property
+    def rank(self) -> int:
+        return ("I", "II", "III", "IV").index(self.value)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class EvidenceKind(enum.Enum):
+    """What a source is, strongest first (moalmanac's FDA > guideline > trial > clinical > preclinical)."""
+
+    REGULATORY = "regulatory_label"
+    GUIDELINE = "guideline"
+    PHASE3 = "phase3"
+    PHASE2 = "phase2"
+    BASKET = "basket"
+    PHASE1 = "phase1"
+    RETROSPECTIVE = "retrospective"
+    CASE_REPORT = "case_report"
+    PRECLINICAL = "preclinical"
+
+    @property
+    def rank(self) -> int:
+        return list(EvidenceKind).index(self)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Direction(enum.Enum):
+    SENSITIVITY = "sensitivity"
+    RESISTANCE = "resistance"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class MatchRung(enum.Enum):
+    """How closely an alteration meets a biomarker, most specific first (the matching ladder)."""
+
+    EXACT = "exact"  # the same protein change
+    CODON = "codon"  # the biomarker names a codon (any change there) and the alteration hits it
+    RANGE = "range"  # a residue range, exon or domain
+    CLASS = "class"  # an alteration class: hotspot/activating, truncating, amplification, ...
+    GENE = "gene"  # any oncogenic alteration of the gene
+
+    @property
+    def rank(self) -> int:
+        return list(MatchRung).index(self)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class AlterationClass(enum.Enum):
+    """Classes a biomarker may name. See :func:`varmatch.match.in_class` for each definition."""
+
+    ACTIVATING = "activating"  # hotspot or known activating change in an oncogene
+    HOTSPOT = "hotspot"  # a cancerhotspots residue
+    ONCOGENIC = "oncogenic"  # oncogenic or likely oncogenic (any mechanism)
+    TRUNCATING = "truncating"  # nonsense, frameshift, splice site, start lost
+    LOSS_OF_FUNCTION = "loss_of_function"  # truncating, deep deletion, or known LoF missense
+    AMPLIFICATION = "amplification"
+    DELETION = "deletion"
+    FUSION = "fusion"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Biomarker:
+    """A knowledgebase biomarker. Exactly one of the specifiers is set, or none (gene level);
+    ``any_of`` / ``all_of`` compose other biomarkers."""
+
+    gene: str | None = None
+    protein: ProteinChange | None = None
+    codon: int | None = None
+    residues: tuple[int, int] | None = None  # inclusive range
+    exon: int | None = None
+    alteration_class: AlterationClass | None = None
+    any_of: tuple[Biomarker, ...] = ()
+    all_of: tuple[Biomarker, ...] = ()
+    label: str = ""  # the label's own wording, e.g. "PIK3CA/AKT1/PTEN-alteration"
+
+    @property
+    def rung(self) -> MatchRung:
+        if self.protein is not None:
+            return MatchRung.EXACT
+        if self.codon is not None:
+            return MatchRung.CODON
+        if self.residues is not None or self.exon is not None:
+            return MatchRung.RANGE
+        if self.alteration_class is not None:
+            return MatchRung.CLASS
+        return MatchRung.GENE
+
+    def __str__(self) -> str:
+        if self.label:
+            return self.label
+        if self.any_of:
+            return " or ".join(str(b) for b in self.any_of)
+        if self.all_of:
+            return " and ".join(str(b) for b in self.all_of)
+        if self.protein is not None:
+            return f"{self.gene} p.{self.protein}"
+        if self.codon is not None:
+            return f"{self.gene} codon {self.codon}"
+        if self.residues is not None:
+            return f"{self.gene} residues {self.residues[0]}-{self.residues[1]}"
+        if self.exon is not None:
+            return f"{self.gene} exon {self.exon}"
+        if self.alteration_class is not None:
+            return f"{self.gene} {self.alteration_class}"
+        return f"{self.gene} alteration"
+
+    @property
+    def genes(self) -> frozenset[str]:
+        if self.any_of or self.all_of:
+            return frozenset(g for b in (*self.any_of, *self.all_of) for g in b.genes)
+        return frozenset({self.gene}) if self.gene else frozenset()
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source: ``PMID:12345678``, ``DOI:10.x/y``, ``NCT01234567`` or ``FDA:<label url>``."""
+
+    id: str
+    note: str = ""
+
+    @property
+    def scheme(self) -> str:
+        if self.id.startswith("NCT"):
+            return "NCT"
+        return self.id.split(":", 1)[0]
+
+    @property
+    def url(self) -> str:
+        scheme, _, value = self.id.partition(":")
+        if self.id.startswith("NCT"):
+            return f"https://clinicaltrials.gov/study/{self.id}"
+        if scheme == "PMID":
+            return f"https://pubmed.ncbi.nlm.nih.gov/{value}/"
+        if scheme == "DOI":
+            return f"https://doi.org/{value}"
+        if scheme == "PMC":
+            return f"https://www.ncbi.nlm.nih.gov/pmc/articles/PMC{value}/"
+        return value  # FDA / EMA labels carry their URL
+
+    def __str__(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One knowledgebase row."""
+
+    id: str
+    biomarker: Biomarker
+    drugs: tuple[str, ...]
+    direction: Direction
+    tumor_type: str  # OncoTree code
+    kind: EvidenceKind
+    level: EvidenceLevel  # AMP/ASCO/CAP level in its own tumor type
+    citations: tuple[Citation, ...]
+    summary: str
+    curated: date
+    partners: tuple[str, ...] = ()  # combination partners that are not the pathway drug
+    requirements: tuple[str, ...] = ()  # what DNA cannot show (receptor status, IHC, prior lines)
+    regulatory: str = ""  # e.g. "FDA 2023-11-16"
+    source_file: str = ""
+
+    @property
+    def therapy(self) -> str:
+        return " + ".join((*self.drugs, *self.partners))
+
+
+class TumorRelation(enum.Enum):
+    ON_LABEL = "on-label"  # patient's tumor type is the evidence's, or below it in OncoTree
+    OFF_LABEL = "off-label"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Match:
+    """An alteration (or set, for all-of biomarkers) meeting an evidence row, tiered."""
+
+    alterations: tuple[Alteration, ...]
+    evidence: Evidence
+    rung: MatchRung
+    relation: TumorRelation
+    tier: Tier
+    level: EvidenceLevel  # the level for the patient's tumor type (may be lower than the row's)
+    rule: str  # short id of the tiering rule that fired
+    why: str  # the plain sentence
+    oncokb_level: str = ""
+    escat_tier: str = ""
+
+    def sort_key(self) -> tuple:
+        return (self.evidence.direction is not Direction.SENSITIVITY, self.tier.rank,
+                self.level.rank, self.rung.rank, self.evidence.kind.rank, self.evidence.therapy,
+                self.evidence.id)
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """Everything varmatch knows about one sample after matching."""
+
+    sample: str
+    tumor_type: str
+    tumor_type_name: str
+    build: Build | None
+    input_path: str
+    alterations: tuple[Alteration, ...]
+    matches: tuple[Match, ...]
+    excluded: tuple[ExcludedCall, ...] = ()
+    notes: tuple[str, ...] = ()
+    kb_version: str = ""
+    kb_checksum: str = ""
+    context: tuple[str, ...] = field(default=())
