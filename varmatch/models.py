@@ -246,6 +246,17 @@ class ProteinChange:
         return "p." + self._render(aa_to_3)
 
     @property
+    def consequence(self) -> Consequence:
+        """The consequence a protein change implies on its own (for inputs that give only p.)."""
+        return {
+            "missense": Consequence.MISSENSE, "nonsense": Consequence.STOP_GAINED,
+            "synonymous": Consequence.SYNONYMOUS, "frameshift": Consequence.FRAMESHIFT,
+            "deletion": Consequence.INFRAME_DELETION, "insertion": Consequence.INFRAME_INSERTION,
+            "duplication": Consequence.INFRAME_INSERTION, "extension": Consequence.STOP_LOST,
+            "start_lost": Consequence.START_LOST,
+        }.get(self.kind, Consequence.PROTEIN_ALTERING)
+
+    @property
     def codons(self) -> range:
         return range(self.start, self.end + 1)
 

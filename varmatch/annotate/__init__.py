@@ -1,0 +1,116 @@
+"""Annotate stage: raw calls → pathway :class:`~varmatch.models.Alteration` objects with
+oncogenicity.
+
+Takes a reader's :class:`~varmatch.readers.SampleCalls`. A call the file already annotated (VEP,
+SnpEff, ANNOVAR, Ion Reporter) keeps that annotation unless the bundled transcript models say
+otherwise for the same coordinates, in which case we warn and trust the coordinates (annotation
+made on another build or transcript). An unannotated call is annotated offline from the bundled
+models (or a user's ``--gtf/--fasta``). Every alteration is then classed oncogenic / likely
+oncogenic / VUS / benign with its reason. Only genes of the knowledgebase's pathway list are kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from varmatch.errors import AnnotationRequiredError
+from varmatch.models import Alteration, Build, ExcludedCall
+from varmatch.readers import RawCall, SampleCalls
+
+log = logging.getLogger(__name__)
+
+
+class Annotator:
+    """Holds the transcript database per build (loaded once, on first use)."""
+
+    def __init__(self, genes: frozenset[str], roles: dict[str, str], gtf: str | None = None,
+                 fasta: str | None = None, preferred: dict[str, set[str]] | None = None):
+        self.genes = genes
+        self.roles = roles
+        self.preferred = preferred or {}
+        self.gtf = gtf
+        self.fasta = fasta
+        self._dbs: dict[Build, object] = {}
+
+    def db(self, build: Build):
+        if build not in self._dbs:
+            from varmatch.annotate.transcripts import TranscriptDB
+
+            if self.gtf:
+                self._dbs[build] = TranscriptDB.from_gtf(self.gtf, self.fasta, build)
+            else:
+                self._dbs[build] = TranscriptDB.bundled(build)
+        return self._dbs[build]
+
+    def regions(self, build: Build) -> list[tuple[str, int, int, str]]:
+        return self.db(build).regions()
+
+    def gene_filter(self, build: Build | None):
+        if build is None:
+            return None
+        db = self.db(build)
+        return db.overlaps
+
+    # ----------------------------------------------------------------------------------------------
+    def annotate_call(self, call: RawCall, build: Build | None, source: str) -> list[Alteration]:
+        alts = [a for a in call.annotations if a.gene in self.genes]
+        if build is None:
+            if call.annotations:
+                return alts
+            raise AnnotationRequiredError(
+                "the VCF carries no consequence annotation and its genome build cannot be told "
+                "from the header; pass --genome GRCh37 or --genome GRCh38",
+                source,
+            )
+        db = self.db(build)
+        v = call.variant
+        if not db.overlaps(v.chrom, v.pos, v.pos + len(v.ref) - 1):
+            return alts
+        own = [a for a in db.annotate(v) if a.gene in self.genes]
+        if not call.annotations:
+            return own
+        # Compare the file's annotation with what the coordinates say, gene by gene.
+        mine = {a.gene: a for a in own}
+        out = []
+        for a in alts:
+            ours = mine.pop(a.gene, None)
+            if ours is None or ours.protein is None or a.protein is None or str(ours.protein) == str(a.protein):
+                out.append(a if a.protein is not None or ours is None else ours)
+                continue
+            log.warning(
+                "%s: %s annotation %s p.%s disagrees with the coordinates on %s (p.%s); "
+                "trusting the coordinates (annotation made on another build or transcript?)",
+                v.source, a.annotation_source, a.gene, a.protein, build, ours.protein,
+            )
+            out.append(ours)
+        return out
+
+    def classify(self, alt: Alteration) -> Alteration:
+        from varmatch.annotate.oncogenicity import classify
+
+        onc, reason, hotspot = classify(alt, self.roles)
+        return replace(alt, oncogenicity=onc, oncogenicity_reason=reason, hotspot=hotspot)
+
+    def annotate_sample(self, sc: SampleCalls) -> tuple[list[Alteration], list[ExcludedCall]]:
+        """Alterations (pathway genes only, classified, de-duplicated) and the excluded calls
+        that fall in pathway genes, with their reasons."""
+        found: dict[tuple, Alteration] = {}
+        for call in sc.calls:
+            for alt in self.annotate_call(call, sc.build, sc.source):
+                alt = self.classify(replace(alt, sample=sc.sample))
+                found.setdefault((alt.key, str(alt.variant)), alt)
+        for alt in sc.alterations:
+            if alt.gene in self.genes:
+                alt = self.classify(replace(alt, sample=alt.sample or sc.sample))
+                found.setdefault((alt.key, str(alt.variant)), alt)
+        excluded = list(sc.excluded)
+        for call, reason in sc.excluded_calls:
+            try:
+                alts = self.annotate_call(call, sc.build, sc.source)
+            except AnnotationRequiredError:
+                alts = []
+            for alt in alts:
+                excluded.append(ExcludedCall(f"{alt} ({call.variant})", reason, call.variant.source))
+        ordered = sorted(found.values(), key=lambda a: (a.gene, a.protein.start if a.protein else 0, str(a)))
+        return ordered, excluded

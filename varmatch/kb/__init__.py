@@ -1,0 +1,391 @@
+"""The knowledgebase: loading (importlib.resources or ``--kb DIR``), schema and reference checks.
+
+Takes the curated files under ``knowledgebase/`` (shipped as ``varmatch.knowledgebase``) and gives a
+:class:`Knowledgebase` of :class:`~varmatch.models.Evidence` rows plus drugs, genes, references,
+clinical context and the manifest (version, date, per-file sha256). Validation is in two passes,
+as in biocommons/hgvs: intrinsic (each row against the schema: unknown keys rejected) and
+extrinsic (genes, drugs, OncoTree codes and citations resolve); all problems are collected as
+``file:row: message``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from varmatch.errors import KnowledgebaseError
+from varmatch.models import (
+    AlterationClass,
+    Biomarker,
+    Citation,
+    Direction,
+    Evidence,
+    EvidenceKind,
+    EvidenceLevel,
+    ProteinChange,
+)
+
+KB_FILES = ("evidence.yaml", "references.yaml", "drugs.yaml", "genes.yaml", "context.yaml")
+
+CITATION_RE = re.compile(
+    r"^(PMID:\d{1,9}|PMC:\d{4,9}|DOI:10\.\d{4,9}/\S+|NCT\d{8}|(FDA|EMA|NMPA):https?://\S+)$"
+)
+
+_BIOMARKER_KEYS = {"gene", "protein_change", "codon", "residues", "exon", "class", "any_of",
+                   "all_of", "label"}
+_SPECIFIERS = ("protein_change", "codon", "residues", "exon", "class")
+
+EVIDENCE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "biomarker", "drugs", "direction", "tumor_type", "kind", "level",
+                 "citations", "summary", "curated"],
+    "properties": {
+        "id": {"type": "string", "pattern": r"^VM\d{4}$"},
+        "biomarker": {"$ref": "#/$defs/biomarker"},
+        "drugs": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+        "partners": {"type": "array", "items": {"type": "string"}},
+        "direction": {"enum": [d.value for d in Direction]},
+        "tumor_type": {"type": "string"},
+        "kind": {"enum": [k.value for k in EvidenceKind]},
+        "level": {"enum": [lv.value for lv in EvidenceLevel]},
+        "regulatory": {"type": "string"},
+        "requirements": {"type": "array", "items": {"type": "string"}},
+        "citations": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+        "summary": {"type": "string", "minLength": 10},
+        "curated": {"type": "string", "format": "date"},
+        "note": {"type": "string"},
+    },
+    "$defs": {
+        "biomarker": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "gene": {"type": "string"},
+                "protein_change": {"type": "string"},
+                "codon": {"type": "integer", "minimum": 1},
+                "residues": {"type": "array", "items": {"type": "integer"}, "minItems": 2,
+                             "maxItems": 2},
+                "exon": {"type": "integer", "minimum": 1},
+                "class": {"enum": [c.value for c in AlterationClass]},
+                "any_of": {"type": "array", "minItems": 2, "items": {"$ref": "#/$defs/biomarker"}},
+                "all_of": {"type": "array", "minItems": 2, "items": {"$ref": "#/$defs/biomarker"}},
+                "label": {"type": "string"},
+            },
+        }
+    },
+}
+
+# Which evidence kinds can carry which AMP/ASCO/CAP level (in the row's own tumor type).
+# A needs an approval or a guideline; case reports and preclinical work are never above D.
+ALLOWED_LEVELS = {
+    EvidenceKind.REGULATORY: "A",
+    EvidenceKind.GUIDELINE: "A",
+    EvidenceKind.PHASE3: "BC",
+    EvidenceKind.PHASE2: "BCD",
+    EvidenceKind.BASKET: "BCD",
+    EvidenceKind.PHASE1: "CD",
+    EvidenceKind.RETROSPECTIVE: "CD",
+    EvidenceKind.CASE_REPORT: "D",
+    EvidenceKind.PRECLINICAL: "D",
+}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    version: str
+    date: str
+    checksums: dict[str, str]
+
+    @property
+    def checksum(self) -> str:
+        """One sha256 over the per-file checksums: the identity of this knowledgebase copy."""
+        text = "".join(f"{k}\t{v}\n" for k, v in sorted(self.checksums.items()))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Knowledgebase:
+    root: str
+    evidence: tuple[Evidence, ...]
+    drugs: dict[str, dict]
+    genes: dict[str, dict]
+    references: dict[str, dict]
+    context: dict[str, dict]
+    manifest: Manifest
+    problems: list[str] = field(default_factory=list)
+
+    def gene_roles(self) -> dict[str, str]:
+        return {g: d.get("role", "") for g, d in self.genes.items()}
+
+    def preferred_transcripts(self) -> dict[str, set[str]]:
+        """Gene -> its canonical (MANE Select) transcript ids, to choose among annotations."""
+        return {g: {str(d[k]).split(".")[0] for k in ("refseq", "ensembl") if d.get(k)}
+                for g, d in self.genes.items()}
+
+    @property
+    def pathway_genes(self) -> frozenset[str]:
+        return frozenset(self.genes)
+
+
+# --------------------------------------------------------------------------------------------------
+def _kb_dir(path: str | Path | None):
+    if path is not None:
+        p = Path(path)
+        if not p.is_dir():
+            raise KnowledgebaseError(f"--kb {p}: not a directory")
+        return p
+    try:
+        return resources.files("varmatch.knowledgebase")
+    except ModuleNotFoundError:
+        # running from a source checkout: the package maps knowledgebase/ only when installed
+        return Path(__file__).resolve().parents[2] / "knowledgebase"
+
+
+def _read_yaml(root, name: str, problems: list[str]):
+    node = root / name
+    if not node.is_file():
+        problems.append(f"{name}: missing")
+        return None
+    try:
+        return yaml.safe_load(node.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark else name
+        problems.append(f"{where}: YAML error: {getattr(exc, 'problem', exc)}")
+        return None
+
+
+def read_manifest(root) -> Manifest:
+    node = root / "MANIFEST"
+    version, day, sums = "unversioned", "", {}
+    if node.is_file():
+        for raw in node.read_text(encoding="utf-8").splitlines():
+            if not raw.strip() or raw.startswith("#"):
+                continue
+            key, _, rest = raw.partition("\t")
+            if key == "version":
+                version = rest.strip()
+            elif key == "date":
+                day = rest.strip()
+            elif key == "sha256":
+                name, _, digest = rest.partition("\t")
+                sums[name.strip()] = digest.strip()
+    return Manifest(version, day, sums)
+
+
+def file_checksums(root) -> dict[str, str]:
+    out = {}
+    for name in (*KB_FILES,):
+        node = root / name
+        if node.is_file():
+            out[name] = hashlib.sha256(node.read_bytes()).hexdigest()
+    return out
+
+
+def write_manifest(root: Path, version: str, day: str | None = None) -> Manifest:
+    day = day or date.today().isoformat()
+    sums = file_checksums(root)
+    lines = ["# varmatch knowledgebase manifest: written by `varmatch kb stamp`; do not edit by hand",
+             f"version\t{version}", f"date\t{day}"]
+    lines += [f"sha256\t{name}\t{digest}" for name, digest in sorted(sums.items())]
+    (root / "MANIFEST").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return Manifest(version, day, sums)
+
+
+# --------------------------------------------------------------------------------------------------
+def parse_biomarker(node: dict, where: str, problems: list[str]) -> Biomarker | None:
+    if not isinstance(node, dict):
+        problems.append(f"{where}: biomarker must be a mapping")
+        return None
+    unknown = set(node) - _BIOMARKER_KEYS
+    if unknown:
+        problems.append(f"{where}: unknown biomarker key(s) {sorted(unknown)}")
+        return None
+    label = str(node.get("label", ""))
+    for key in ("any_of", "all_of"):
+        if key in node:
+            parts = [parse_biomarker(n, where, problems) for n in node[key]]
+            if any(p is None for p in parts):
+                return None
+            return Biomarker(**{key: tuple(parts)}, label=label)  # type: ignore[arg-type]
+    specs = [k for k in _SPECIFIERS if k in node]
+    if len(specs) > 1:
+        problems.append(f"{where}: biomarker has {specs}; give exactly one specifier")
+        return None
+    gene = node.get("gene")
+    if not gene:
+        problems.append(f"{where}: biomarker needs a gene")
+        return None
+    kw: dict = {"gene": str(gene), "label": label}
+    try:
+        if "protein_change" in node:
+            kw["protein"] = ProteinChange.parse(str(node["protein_change"]))
+        elif "codon" in node:
+            kw["codon"] = int(node["codon"])
+        elif "residues" in node:
+            a, b = (int(x) for x in node["residues"])
+            if a > b:
+                raise ValueError(f"residues {a}-{b} run backwards")
+            kw["residues"] = (a, b)
+        elif "exon" in node:
+            kw["exon"] = int(node["exon"])
+        elif "class" in node:
+            kw["alteration_class"] = AlterationClass(node["class"])
+    except (ValueError, TypeError) as exc:
+        problems.append(f"{where}: {exc}")
+        return None
+    return Biomarker(**kw)
+
+
+def _row_to_evidence(row: dict, where: str, problems: list[str]) -> Evidence | None:
+    import jsonschema
+
+    if isinstance(row.get("curated"), date):  # YAML reads an unquoted date as a date
+        row = {**row, "curated": row["curated"].isoformat()}
+    validator = jsonschema.Draft202012Validator(EVIDENCE_SCHEMA)
+    errs = sorted(validator.iter_errors(row), key=lambda e: list(e.path))
+    for err in errs:
+        path = "/".join(str(p) for p in err.path)
+        msg = err.message
+        if err.validator == "additionalProperties":
+            msg = f"unknown key: {msg.split('(')[-1].rstrip(')')}"
+        problems.append(f"{where}: {path + ': ' if path else ''}{msg}")
+    if errs:
+        return None
+    biomarker = parse_biomarker(row["biomarker"], where, problems)
+    if biomarker is None:
+        return None
+    curated = row["curated"]
+    if isinstance(curated, str):
+        try:
+            curated = date.fromisoformat(curated)
+        except ValueError:
+            problems.append(f"{where}: curated {curated!r} is not a YYYY-MM-DD date")
+            return None
+    return Evidence(
+        id=row["id"],
+        biomarker=biomarker,
+        drugs=tuple(d.lower() for d in row["drugs"]),
+        direction=Direction(row["direction"]),
+        tumor_type=row["tumor_type"].upper(),
+        kind=EvidenceKind(row["kind"]),
+        level=EvidenceLevel(row["level"]),
+        citations=tuple(Citation(c) for c in row["citations"]),
+        summary=row["summary"].strip(),
+        curated=curated,
+        partners=tuple(p.lower() for p in row.get("partners", ())),
+        requirements=tuple(row.get("requirements", ())),
+        regulatory=row.get("regulatory", ""),
+        source_file="evidence.yaml",
+    )
+
+
+def load(path: str | Path | None = None, strict: bool = False, check: bool = True) -> Knowledgebase:
+    """Load and validate the knowledgebase; raise :class:`KnowledgebaseError` listing problems."""
+    root = _kb_dir(path)
+    problems: list[str] = []
+    raw_rows = _read_yaml(root, "evidence.yaml", problems) or []
+    drugs = _read_yaml(root, "drugs.yaml", problems) or {}
+    genes = _read_yaml(root, "genes.yaml", problems) or {}
+    refs = _read_yaml(root, "references.yaml", problems) or {}
+    context = _read_yaml(root, "context.yaml", problems) or {}
+    if not isinstance(raw_rows, list):
+        problems.append("evidence.yaml: top level must be a list of rows")
+        raw_rows = []
+    evidence: list[Evidence] = []
+    seen: set[str] = set()
+    for i, row in enumerate(raw_rows, 1):
+        where = f"evidence.yaml:{row.get('id', f'row {i}') if isinstance(row, dict) else f'row {i}'}"
+        if not isinstance(row, dict):
+            problems.append(f"{where}: a row must be a mapping")
+            continue
+        ev = _row_to_evidence(row, where, problems)
+        if ev is None:
+            continue
+        if ev.id in seen:
+            problems.append(f"{where}: duplicate id")
+        seen.add(ev.id)
+        evidence.append(ev)
+    manifest = read_manifest(root)
+    kb = Knowledgebase(str(root), tuple(evidence), drugs, genes, refs, context, manifest)
+    if check:
+        problems += cross_check(kb, strict)
+        problems += _manifest_problems(root, manifest, strict)
+    kb.problems = problems
+    if problems:
+        raise KnowledgebaseError(
+            f"knowledgebase {root}: {len(problems)} problem(s)",
+            problems,
+        )
+    return kb
+
+
+def cross_check(kb: Knowledgebase, strict: bool = False) -> list[str]:
+    """Extrinsic checks: genes, drugs, OncoTree codes and citations resolve; levels fit kinds."""
+    from varmatch.kb.oncotree import OncoTree
+
+    tree = OncoTree.bundled()
+    problems = []
+    for ev in kb.evidence:
+        where = f"evidence.yaml:{ev.id}"
+        for gene in sorted(ev.biomarker.genes):
+            if gene not in kb.genes:
+                problems.append(f"{where}: gene {gene} is not in genes.yaml")
+        for drug in (*ev.drugs, *ev.partners):
+            if drug not in kb.drugs:
+                problems.append(f"{where}: drug {drug!r} is not in drugs.yaml")
+        if not tree.has(ev.tumor_type):
+            problems.append(f"{where}: tumor_type {ev.tumor_type} is not an OncoTree code")
+        for c in ev.citations:
+            if not CITATION_RE.match(c.id):
+                problems.append(f"{where}: citation {c.id!r} is not PMID:/PMC:/DOI:/NCT/FDA:<url>")
+            elif c.id not in kb.references:
+                problems.append(f"{where}: citation {c.id} is not in references.yaml")
+        if ev.level.value not in ALLOWED_LEVELS[ev.kind]:
+            problems.append(
+                f"{where}: level {ev.level} does not fit evidence kind {ev.kind} "
+                f"(allowed: {', '.join(ALLOWED_LEVELS[ev.kind])})"
+            )
+        if ev.kind is EvidenceKind.REGULATORY and not ev.regulatory:
+            problems.append(f"{where}: a regulatory_label row needs regulatory: 'AGENCY YYYY-MM-DD'")
+        if strict and len(ev.summary) > 400:
+            problems.append(f"{where}: summary longer than 400 characters")
+    for ref_id, ref in kb.references.items():
+        if not CITATION_RE.match(str(ref_id)):
+            problems.append(f"references.yaml:{ref_id}: not a well-formed identifier")
+        if strict and not (isinstance(ref, dict) and ref.get("checked")):
+            problems.append(f"references.yaml:{ref_id}: says nothing under 'checked'")
+    if strict:
+        used = {c.id for ev in kb.evidence for c in ev.citations}
+        used |= {str(line.get("citation")) for ctx in kb.context.values() if isinstance(ctx, dict)
+                 for line in ctx.get("lines", []) if isinstance(line, dict)}
+        for ref_id in kb.references:
+            if ref_id not in used:
+                problems.append(f"references.yaml:{ref_id}: never cited")
+    return problems
+
+
+def _manifest_problems(root, manifest: Manifest, strict: bool) -> list[str]:
+    if not strict:
+        return []
+    actual = file_checksums(root)
+    out = []
+    if not manifest.checksums:
+        out.append("MANIFEST: missing or empty; run `varmatch kb stamp`")
+    for name, digest in actual.items():
+        if manifest.checksums.get(name) != digest:
+            out.append(f"MANIFEST: checksum of {name} is out of date; run `varmatch kb stamp`")
+    return out
+
+
+@lru_cache(maxsize=4)
+def bundled() -> Knowledgebase:
+    return load(None)

@@ -1,0 +1,195 @@
+"""The command line end to end: bundled samples, real inputs from other projects, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import REAL, SAMPLES
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "varmatch/schemas/result.schema.json").read_text())
+
+
+def vm(*args, stdin: bytes | None = None, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "varmatch", *map(str, args)], capture_output=True,
+                          input=stdin, cwd=cwd, timeout=300)
+
+
+def run_json(path, *extra) -> dict:
+    p = vm("run", path, "-o", "-", "--formats", "json", *extra)
+    assert p.returncode == 0, p.stderr.decode()
+    data = json.loads(p.stdout)
+    jsonschema.validate(data, SCHEMA)
+    return data
+
+
+def therapies(d: dict) -> dict[str, tuple[str, str]]:
+    return {m["evidence_id"]: (m["therapy"], m["tier"] + m["level"]) for m in d["matches"]}
+
+
+# ---------------------------------------------------------------------------------------- samples
+def test_npc_mutect2_sample_yields_akt1_e17k_off_label_tiers():
+    d = run_json(SAMPLES / "npc_akt1_e17k.mutect2.GRCh38.vcf.gz", "--tumor-type", "NPC")
+    assert [a["alteration"] for a in d["alterations"]] == ["AKT1 p.E17K"]
+    akt1 = d["alterations"][0]
+    assert akt1["hgvs_c"] == "c.49G>A" and akt1["variant"]["vaf"] == pytest.approx(0.311)
+    assert akt1["variant"]["depth"] == 688 and akt1["hotspot"] is True
+    assert d["genome_build"] == "GRCh38" and d["tumor_type"]["code"] == "NPC"
+    # no Tier I for NPC: nothing is approved in NPC
+    assert {m["tier"] for m in d["matches"]} == {"II"}
+    drugs = {drug for m in d["matches"] for drug in m["drugs"]}
+    assert {"capivasertib", "ipatasertib"} <= drugs
+    for m in d["matches"]:
+        assert m["citations"] and m["why"]
+        if m["evidence_tumor_type"] == "BREAST":
+            assert m["relation"] == "off-label" and "NPC is not within BREAST" in m["why"]
+    # the filtered PTEN call is listed, not silently dropped
+    assert any("PTEN" in e["call"] and "FILTER=weak_evidence" in e["reason"] for e in d["excluded"])
+    assert any("PD-1" in line or "toripalimab" in line for line in d["clinical_context"])
+    assert "research use" in d["disclaimer"]
+
+
+def test_vep_and_unannotated_npc_samples_agree():
+    raw = run_json(SAMPLES / "npc_akt1_e17k.mutect2.GRCh38.vcf.gz", "-t", "NPC")
+    vep = run_json(SAMPLES / "npc_akt1_e17k.vep.GRCh38.vcf", "-t", "NPC")
+    assert [a["alteration"] for a in vep["alterations"]] == ["AKT1 p.E17K"]
+    assert vep["alterations"][0]["annotation_source"] == "VEP"
+    assert therapies(raw) == therapies(vep)
+
+
+def test_breast_snpeff_sample_is_tier_i_for_pik3ca_h1047r():
+    d = run_json(SAMPLES / "breast_pik3ca_pten.snpeff.GRCh37.vcf")
+    assert d["tumor_type"]["code"] == "BREAST"  # from ##tumor_type
+    assert [a["alteration"] for a in d["alterations"]] == ["PIK3CA p.H1047R", "PTEN p.R233*"]
+    tier1 = {m["therapy"] for m in d["matches"] if m["tier"] == "I"}
+    assert "alpelisib + fulvestrant" in tier1 and "capivasertib + fulvestrant" in tier1
+    assert d["resistance"], "PTEN loss is reported as alpelisib resistance evidence"
+    assert all(m["direction"] == "resistance" for m in d["resistance"])
+
+
+def test_same_variant_is_tier_i_in_breast_and_tier_ii_in_npc():
+    breast = run_json(SAMPLES / "breast_pik3ca_pten.snpeff.GRCh37.vcf", "-t", "BREAST")
+    npc = run_json(SAMPLES / "breast_pik3ca_pten.snpeff.GRCh37.vcf", "-t", "NPC")
+    b = {m["evidence_id"]: m["tier"] for m in breast["matches"]}
+    n = {m["evidence_id"]: m["tier"] for m in npc["matches"]}
+    assert b["VM0002"] == "I" and n["VM0002"] == "II"
+    assert any("overrides the tumor type stated" in note for note in npc["notes"])
+
+
+def test_tumor_normal_pair_reads_tumor_from_second_column():
+    d = run_json(SAMPLES / "hnsc_tumor_normal.mutect2.GRCh38.vcf", "-t", "HNSC")
+    assert d["sample"] == "HN-088-T"
+    assert [a["alteration"] for a in d["alterations"]] == ["PIK3CA p.E545K"]
+    e545k = d["alterations"][0]
+    assert (e545k["variant"]["depth"], e545k["variant"]["alt_depth"]) == (271, 85)
+    reasons = {e["call"].split(" (")[0]: e["reason"] for e in d["excluded"]}
+    # the second ALT (E545Q) and the normal-only PTEN call have no tumor support
+    assert "no read support" in reasons["PIK3CA p.E545Q"]
+    assert "no read support" in reasons["PTEN p.R130*"]
+    temsirolimus = [m for m in d["matches"] if "temsirolimus" in m["drugs"]]
+    assert temsirolimus and temsirolimus[0]["relation"] == "on-label"
+
+
+def test_run_writes_json_and_tsv_files(tmp_path):
+    p = vm("run", SAMPLES / "npc_akt1_e17k.mutect2.GRCh38.vcf.gz", "-t", "NPC", "--out", tmp_path)
+    assert p.returncode == 0, p.stderr.decode()
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["NPC-017-T.varmatch.json",
+                                                         "NPC-017-T.varmatch.tsv"]
+    header = (tmp_path / "NPC-017-T.varmatch.tsv").read_text().splitlines()[0].split("\t")
+    assert header[:4] == ["sample", "tumor_type", "gene", "alteration"] and "why" in header
+
+
+def test_annotate_then_match_gives_the_same_matches(tmp_path):
+    alts = tmp_path / "alts.tsv"
+    p = vm("annotate", SAMPLES / "npc_akt1_e17k.mutect2.GRCh38.vcf.gz", "-o", alts)
+    assert p.returncode == 0, p.stderr.decode()
+    assert "AKT1" in alts.read_text()
+    p = vm("match", alts, "-t", "NPC", "-o", "-", "--formats", "json")
+    assert p.returncode == 0, p.stderr.decode()
+    direct = run_json(SAMPLES / "npc_akt1_e17k.mutect2.GRCh38.vcf.gz", "-t", "NPC")
+    assert therapies(json.loads(p.stdout)) == therapies(direct)
+
+
+def test_stdin_input():
+    data = (SAMPLES / "npc_akt1_e17k.vep.GRCh38.vcf").read_bytes()
+    p = vm("run", "-", "-t", "NPC", "-o", "-", "--formats", "tsv", stdin=data)
+    assert p.returncode == 0, p.stderr.decode()
+    assert "AKT1 p.E17K" in p.stdout.decode()
+
+
+# ------------------------------------------------------------------------------------ real inputs
+def test_pcgr_vep_breast_sample_yields_only_pik3ca_h1047r():
+    d = run_json(REAL / "vcf/vep_csq/pcgr2017_tumor_sample.BRCA.pcgr.vcf.gz", "-t", "BREAST")
+    assert [a["alteration"] for a in d["alterations"]] == ["PIK3CA p.H1047R"]
+
+
+def test_raw_tcga_breast_grch37_finds_the_pathway_variant_from_coordinates():
+    d = run_json(REAL / "vcf/unannotated_multicaller/pcgr_T001-BRCA.grch37.vcf.gz", "-t", "BREAST")
+    assert d["genome_build"] == "GRCh37"
+    assert any(a["gene"] == "PIK3CA" for a in d["alterations"])
+
+
+REAL_VCFS = sorted(p for p in (REAL / "vcf").rglob("*") if p.is_file() and not p.name.endswith((".tbi", ".csi")))
+EDGE_VCFS = sorted(p for p in (REAL / "edge_cases/vcf").glob("*") if not p.name.endswith((".tbi", ".csi")))
+
+
+@pytest.mark.parametrize("path", REAL_VCFS + EDGE_VCFS, ids=lambda p: p.name)
+def test_no_real_input_produces_a_traceback(path, tmp_path):
+    p = vm("run", path, "--out", tmp_path / "out")
+    err = p.stderr.decode()
+    assert "Traceback" not in err and "internal error" not in err, err
+    if p.returncode != 0:
+        assert p.returncode in (2, 3), err
+        assert len(err.strip().splitlines()) == 1, err  # one line naming the file
+        assert path.name in err
+        assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# -------------------------------------------------------------------------------------- bad input
+def test_unknown_tumor_type_suggests_close_codes():
+    p = vm("run", SAMPLES / "npc_akt1_e17k.vep.GRCh38.vcf", "-t", "NPCC")
+    assert p.returncode == 3
+    assert "did you mean NPC" in p.stderr.decode()
+
+
+def test_missing_file_is_one_line_exit_2(tmp_path):
+    p = vm("run", tmp_path / "nope.vcf")
+    assert p.returncode == 2
+    assert "nope.vcf" in p.stderr.decode() and "not found" in p.stderr.decode()
+
+
+def test_truncated_record_names_file_and_line(tmp_path):
+    bad = tmp_path / "bad.vcf"
+    lines = (SAMPLES / "hnsc_tumor_normal.mutect2.GRCh38.vcf").read_text().splitlines()
+    lines[-1] = "\t".join(lines[-1].split("\t")[:3])  # cut the record after ID
+    bad.write_text("\n".join(lines) + "\n")
+    p = vm("run", bad, "--out", tmp_path / "out")
+    err = p.stderr.decode()
+    assert p.returncode == 2 and "bad.vcf:" in err and "Traceback" not in err, err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_ref_mismatch_says_wrong_build(tmp_path):
+    # the GRCh37 breast sample, relabelled GRCh38: PIK3CA's GRCh37 position is not A on GRCh38
+    text = (SAMPLES / "breast_pik3ca_pten.snpeff.GRCh37.vcf").read_text()
+    text = text.replace("##reference=GRCh37", "##reference=GRCh38")
+    text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("##INFO=<ID=ANN"))
+    text = text.replace("ANN=", "XANN=")
+    bad = tmp_path / "wrongbuild.vcf"
+    bad.write_text(text + "\n")
+    p = vm("run", bad, "--genome", "GRCh38", "--out", tmp_path / "out")
+    err = p.stderr.decode()
+    assert p.returncode == 2 and "wrong genome build" in err, err
+
+
+def test_help_explains_itself():
+    p = vm("--help")
+    assert p.returncode == 0 and b"research use" in p.stdout
+    for cmd in ("run", "annotate", "match", "kb"):
+        h = vm(cmd, "--help")
+        assert h.returncode == 0 and len(h.stdout) > 200, cmd

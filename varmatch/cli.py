@@ -1,0 +1,296 @@
+"""Command line: a thin click group. Subcommands parse options and call library functions.
+
+Logging is configured here and only here. A :class:`~varmatch.errors.VarmatchError` becomes one
+line on stderr and its exit code; no traceback for a user mistake.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from varmatch import RESEARCH_USE, __version__
+from varmatch.errors import (
+    EXIT_EMPTY,
+    EXIT_USAGE,
+    KnowledgebaseError,
+    UsageError,
+    VarmatchError,
+)
+
+log = logging.getLogger("varmatch")
+
+EPILOG = f"""\b
+Exit codes: 0 success (with or without findings), 2 input error, 3 usage error,
+4 knowledgebase error, 10 no actionable finding with --fail-on-empty.
+{RESEARCH_USE}"""
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({"level": record.levelname.lower(), "logger": record.name,
+                           "message": record.getMessage()})
+
+
+def _setup_logging(verbose: int, quiet: bool, log_format: str) -> None:
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else
+                                         logging.INFO if verbose else logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonFormatter() if log_format == "json"
+                         else logging.Formatter("varmatch: %(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="varmatch")
+@click.option("-v", "--verbose", count=True, help="More log detail on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Log lines as text or as JSON objects (for pipelines).")
+def cli(verbose: int, quiet: bool, log_format: str) -> None:
+    """varmatch: PI3K/AKT/mTOR-pathway alterations in a tumor's sequencing result, matched to a
+    tiered (AMP/ASCO/CAP 2017), cited knowledgebase of targeted therapies.
+
+    Typical use:  varmatch run tumor.vcf.gz --tumor-type NPC --out results/
+    """
+    _setup_logging(verbose, quiet, log_format)
+
+
+# --------------------------------------------------------------------------------------------------
+def _input_options(f):
+    f = click.option("--sample", help="Tumor sample column (default: from header hints, else the only sample).")(f)
+    f = click.option("--genome", type=click.Choice(["GRCh37", "GRCh38"]),
+                     help="Genome build (default: detected from the header).")(f)
+    f = click.option("--include-filtered", is_flag=True,
+                     help="Keep calls whose FILTER is not PASS (default: left out, listed as excluded).")(f)
+    f = click.option("--format", "input_format", help="Input format (default: sniffed from content): vcf, table.")(f)
+    f = click.option("--kb", "kb_path", type=click.Path(file_okay=False),
+                     help="Use another knowledgebase directory.")(f)
+    f = click.option("--gtf", type=click.Path(dir_okay=False),
+                     help="Annotate with your own GTF/GFF3 (needs --fasta).")(f)
+    f = click.option("--fasta", type=click.Path(dir_okay=False),
+                     help="Reference FASTA (indexed) for --gtf or genes without bundled sequence.")(f)
+    return f
+
+
+def _options(tumor_type, sample, genome, include_filtered, input_format, kb_path, gtf, fasta):
+    from varmatch.models import Build
+    from varmatch.pipeline import Options
+
+    if gtf and not fasta:
+        raise UsageError("--gtf needs --fasta (the reference sequence for the models)")
+    return Options(tumor_type=tumor_type, sample=sample, genome=Build(genome) if genome else None,
+                   include_filtered=include_filtered, input_format=input_format, kb_path=kb_path,
+                   gtf=gtf, fasta=fasta)
+
+
+def _spool_stdin(path: str) -> tuple[str, str | None]:
+    """``-`` means stdin: copy it to a temp file so formats can be sniffed and indexed."""
+    if path != "-":
+        return path, None
+    fd, tmp = tempfile.mkstemp(prefix="varmatch-stdin-")
+    with os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(sys.stdin.buffer, out)
+    return tmp, tmp
+
+
+def _emit(results, out_dir, output, formats) -> None:
+    from varmatch import writers
+
+    names = writers.parse_formats(formats)
+    if output:
+        spec = writers.get(names[0])
+        with writers.atomic_open(output) as fh:
+            spec.write(results, fh)
+        if output != "-":
+            click.echo(f"wrote {output}", err=True)
+        return
+    for path in writers.write_outputs(results, out_dir, names):
+        log.info("wrote %s", path)
+        click.echo(f"wrote {path}", err=True)
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
+@click.option("-t", "--tumor-type", help="Patient's tumor type, an OncoTree code (e.g. NPC, BREAST). "
+              "Default: stated in the input, else unknown (all evidence treated as off-label).")
+@click.option("--out", "out_dir", default="results", show_default=True,
+              type=click.Path(file_okay=False), help="Directory for <sample>.varmatch.<format> files.")
+@click.option("-o", "--output", help="Write one format to this file instead ('-' for stdout).")
+@click.option("--formats", default="json,tsv", show_default=True,
+              help="Comma-separated output formats: json, tsv, alterations.")
+@click.option("--fail-on-empty", is_flag=True, help=f"Exit {EXIT_EMPTY} when nothing is actionable.")
+@_input_options
+def run(input_path, tumor_type, out_dir, output, formats, fail_on_empty, **opts):
+    """Read INPUT (VCF/BCF or alteration table; '-' for stdin), find pathway alterations, match
+    them to the knowledgebase and write tiered, cited results."""
+    from varmatch.pipeline import run_file
+
+    options = _options(tumor_type, **opts)
+    path, tmp = _spool_stdin(input_path)
+    try:
+        results = list(run_file(path, options))
+    finally:
+        if tmp:
+            os.unlink(tmp)
+    _emit(results, out_dir, output, formats)
+    n = sum(1 for r in results for m in r.matches if m.evidence.direction.value == "sensitivity")
+    for r in results:
+        log.info("%s: %d pathway alteration(s), %d therapy match(es)", r.sample,
+                 len(r.alterations), len(r.matches))
+    if fail_on_empty and n == 0:
+        sys.exit(EXIT_EMPTY)
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
+@click.option("-o", "--output", default="-", show_default=True,
+              help="Output file ('-' for stdout).")
+@click.option("--formats", default="alterations", show_default=True,
+              help="alterations (TSV, input of `varmatch match`) or json.")
+@_input_options
+def annotate(input_path, output, formats, **opts):
+    """Find and annotate the pathway alterations in INPUT, without matching therapies."""
+    from varmatch.pipeline import run_file
+
+    options = _options(None, **opts)
+    path, tmp = _spool_stdin(input_path)
+    try:
+        results = list(run_file(path, options, with_matches=False))
+    finally:
+        if tmp:
+            os.unlink(tmp)
+    _emit(results, None, output, formats)
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("input_path", metavar="ALTERATIONS", type=click.Path(allow_dash=True))
+@click.option("-t", "--tumor-type", help="Patient's tumor type (OncoTree code).")
+@click.option("--out", "out_dir", default="results", show_default=True, type=click.Path(file_okay=False))
+@click.option("-o", "--output", help="Write one format to this file ('-' for stdout).")
+@click.option("--formats", default="json,tsv", show_default=True)
+@click.option("--kb", "kb_path", type=click.Path(file_okay=False), help="Use another knowledgebase directory.")
+def match(input_path, tumor_type, out_dir, output, formats, kb_path):
+    """Match an annotated alterations table (from `varmatch annotate`, or gene + protein_change
+    columns) to the knowledgebase."""
+    from varmatch.pipeline import Options, run_file
+
+    path, tmp = _spool_stdin(input_path)
+    try:
+        results = list(run_file(path, Options(tumor_type=tumor_type, input_format="table",
+                                              kb_path=kb_path)))
+    finally:
+        if tmp:
+            os.unlink(tmp)
+    _emit(results, out_dir, output, formats)
+
+
+# --------------------------------------------------------------------------------------------------
+@cli.group()
+def kb():
+    """Inspect and validate the knowledgebase."""
+
+
+@kb.command("validate")
+@click.option("--strict", is_flag=True, help="Also: manifest checksums, every reference checked and cited.")
+@click.option("--kb", "kb_path", type=click.Path(file_okay=False))
+def kb_validate(strict, kb_path):
+    """Check schema, references, OncoTree codes and citations; list every problem."""
+    from varmatch import kb as kbmod
+
+    k = kbmod.load(kb_path, strict=strict)
+    click.echo(f"knowledgebase {k.manifest.version}: {len(k.evidence)} evidence rows, "
+               f"{len(k.references)} references, {len(k.drugs)} drugs, {len(k.genes)} genes: OK")
+
+
+@kb.command("stamp")
+@click.option("--version", "version", required=True, help="Knowledgebase version, e.g. 2026.11.23.")
+@click.option("--kb", "kb_path", type=click.Path(file_okay=False), default="knowledgebase", show_default=True)
+def kb_stamp(version, kb_path):
+    """Rewrite MANIFEST (version, date, sha256 of each file) after editing the knowledgebase."""
+    from varmatch import kb as kbmod
+
+    m = kbmod.write_manifest(Path(kb_path), version)
+    click.echo(f"MANIFEST: version {m.version}, {len(m.checksums)} files, checksum {m.checksum[:12]}")
+
+
+@kb.command("list")
+@click.option("--kb", "kb_path", type=click.Path(file_okay=False))
+def kb_list(kb_path):
+    """One line per evidence row."""
+    from varmatch import kb as kbmod
+
+    k = kbmod.load(kb_path) if kb_path else kbmod.bundled()
+    for ev in k.evidence:
+        click.echo("\t".join([ev.id, str(ev.biomarker), ev.therapy, ev.direction.value,
+                              ev.tumor_type, ev.kind.value, ev.level.value,
+                              ",".join(c.id for c in ev.citations)]))
+
+
+@kb.command("show")
+@click.argument("name")
+@click.option("--kb", "kb_path", type=click.Path(file_okay=False))
+def kb_show(name, kb_path):
+    """Evidence rows for a GENE or a DRUG."""
+    from varmatch import kb as kbmod
+
+    k = kbmod.load(kb_path) if kb_path else kbmod.bundled()
+    key = name.lower()
+    rows = [ev for ev in k.evidence if name.upper() in ev.biomarker.genes
+            or key in ev.drugs or key in ev.partners]
+    if not rows:
+        raise UsageError(f"no evidence row names {name!r}; genes: {', '.join(sorted(k.genes))}")
+    for ev in rows:
+        click.echo(f"{ev.id}  {ev.biomarker}  →  {ev.therapy}  [{ev.direction}; {ev.tumor_type}; "
+                   f"{ev.kind}; level {ev.level}]\n    {ev.summary}\n    "
+                   + ", ".join(c.id for c in ev.citations))
+
+
+@kb.command("tumor-types")
+@click.argument("query", required=False)
+def kb_tumor_types(query):
+    """List OncoTree codes (optionally those whose code or name contains QUERY)."""
+    from varmatch.kb.oncotree import OncoTree
+
+    tree = OncoTree.bundled()
+    for code in tree.codes():
+        name = tree.name(code)
+        if not query or query.lower() in code.lower() or query.lower() in name.lower():
+            click.echo(f"{code}\t{name}\t{tree.parent(code) or ''}")
+
+
+# --------------------------------------------------------------------------------------------------
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False, prog_name="varmatch")
+    except click.exceptions.Abort:
+        click.echo("varmatch: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
+    except KnowledgebaseError as exc:
+        click.echo(f"varmatch: error: {exc}", err=True)
+        for p in exc.problems:
+            click.echo(f"  {p}", err=True)
+        sys.exit(exc.exit_code)
+    except VarmatchError as exc:
+        click.echo(f"varmatch: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # noqa: BLE001 - a bug: say so in one line, keep details for --debug
+        if os.environ.get("VARMATCH_DEBUG"):
+            raise
+        click.echo(f"varmatch: internal error: {exc.__class__.__name__}: {exc} "
+                   "(a bug; set VARMATCH_DEBUG=1 for the traceback and report it)", err=True)
+        sys.exit(1)

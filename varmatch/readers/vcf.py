@@ -1,0 +1,415 @@
+"""VCF / BCF reader (cyvcf2): records in, one :class:`RawCall` per supported ALT allele out.
+
+Takes ``.vcf``, ``.vcf.gz`` and ``.bcf``, single- or multi-sample. Chooses the tumor sample, reads
+depth and allele fraction from whichever convention the caller wrote, splits multi-allelic records,
+keeps PASS records (``include_filtered`` keeps the rest) and attaches any consequence annotation
+the file already carries (VEP, SnpEff, ANNOVAR, Ion Reporter; see ``annotate.preannotated``).
+Records outside the pathway-gene regions are rejected before any per-record Python work when the
+genome build is known: by tabix/CSI region queries on an indexed file, else by an interval check.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from varmatch.errors import FormatError, SampleError
+from varmatch.models import Build, Variant
+from varmatch.readers import RawCall, SampleCalls, register
+
+log = logging.getLogger(__name__)
+
+_MISSING_INT = -2147483648  # cyvcf2's value for a missing Integer
+
+
+def _sniff(path: Path, head: bytes) -> bool:
+    # also claims VCF-like text without ##fileformat, so the reader can say what is missing
+    return (head.startswith(b"##fileformat=VCF") or head[:3] == b"BCF"
+            or head.startswith(b"#CHROM\t") or b"\n#CHROM\t" in head)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tumor sample choice
+def choose_sample(samples: list[str], header: str, requested: str | None, path: Path) -> int | None:
+    """Index of the tumor sample: ``requested``, else a header hint, else the only sample."""
+    if not samples:
+        if requested:
+            raise SampleError(f"--sample {requested!r} given but the VCF has no sample columns", path)
+        return None
+    if requested:
+        if requested in samples:
+            return samples.index(requested)
+        raise SampleError(
+            f"sample {requested!r} is not in the VCF; samples are: {', '.join(samples)}", path
+        )
+    hints = _tumor_hints(header)
+    for name in hints:
+        if name in samples:
+            return samples.index(name)
+    if len(samples) == 1:
+        return 0
+    normals = set(_normal_hints(header))
+    rest = [i for i, s in enumerate(samples) if s not in normals]
+    if len(rest) == 1:
+        return rest[0]
+    raise SampleError(
+        f"{len(samples)} samples and no tumor hint in the header; choose one with --sample "
+        f"(samples: {', '.join(samples)})",
+        path,
+    )
+
+
+def _tumor_hints(header: str) -> list[str]:
+    hints = re.findall(r"^##tumor_sample=(\S+)", header, re.M)
+    # TCGA / GDC style: ##SAMPLE=<ID=TUMOR,SampleName=...>; Strelka/VarScan columns are TUMOR
+    for m in re.finditer(r"^##SAMPLE=<(.*)>$", header, re.M):
+        fields = dict(kv.split("=", 1) for kv in _split_meta(m.group(1)) if "=" in kv)
+        if fields.get("ID", "").upper() in ("TUMOR", "TUMOUR"):
+            hints.append(fields["ID"])
+            if "SampleName" in fields:
+                hints.append(fields["SampleName"])
+    hints += ["TUMOR", "TUMOUR", "tumor", "Tumor"]
+    return hints
+
+
+def _normal_hints(header: str) -> list[str]:
+    hints = re.findall(r"^##normal_sample=(\S+)", header, re.M)
+    return hints + ["NORMAL", "normal", "Normal"]
+
+
+def _split_meta(text: str) -> list[str]:
+    out, buf, quoted = [], [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "," and not quoted:
+            out.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    out.append("".join(buf))
+    return [s.strip().strip('"') for s in out]
+
+
+# --------------------------------------------------------------------------------------------------
+# Allele support, per caller convention
+def _fmt(rec, tag: str, idx: int):
+    try:
+        arr = rec.format(tag)
+    except (KeyError, ValueError):
+        return None
+    if arr is None:
+        return None
+    row = arr[idx]
+    return row
+
+
+def _num(x) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(v) or v == _MISSING_INT or v < -1e9:
+        return None
+    return v
+
+
+def _int(x) -> int | None:
+    v = _num(x)
+    return int(v) if v is not None else None
+
+
+def _info(rec, tag: str):
+    try:
+        return rec.INFO.get(tag)
+    except (KeyError, ValueError):
+        return None
+
+
+def _pick(values, k: int):
+    if values is None:
+        return None
+    if isinstance(values, (str, bytes)):
+        parts = str(values).split(",")
+        return parts[k] if k < len(parts) else None
+    try:
+        seq = list(values)
+    except TypeError:
+        return values if k == 0 else None
+    return seq[k] if k < len(seq) else None
+
+
+def allele_support(rec, formats: set[str], idx: int | None, k: int) -> tuple[int | None, int | None, float | None]:
+    """(depth, alt_depth, vaf) of ALT ``k`` (0-based) in sample ``idx``, whatever the caller wrote.
+
+    Order: Strelka2 SNV ``{A,C,G,T}U`` and indel ``TAR``/``TIR`` (tier-1 counts); Ion Torrent
+    ``FAO``/``FDP`` (flow-corrected, preferred by TVC over AO/DP); ``AD`` (R: ref, alt...; VarScan's
+    ``AD``=alt with ``RD``=ref); FreeBayes ``AO``/``RO``; PCGR-style ``ADT``/``DPT``; then the
+    fraction from ``AF``, ``FA`` (MuTect1), ``VF`` (Pisces), ``FREQ`` (VarScan, "48.7%");
+    depth from ``DP``. INFO values are used when the FORMAT ones are absent (single-sample TVC).
+    """
+    depth = alt_depth = None
+    vaf = None
+    alt = rec.ALT[k] if k < len(rec.ALT) else None
+    if idx is not None:
+        if {"AU", "CU", "GU", "TU"} <= formats and alt in ("A", "C", "G", "T"):
+            counts = {b: _int(_pick(_fmt(rec, f"{b}U", idx), 0)) for b in "ACGT"}
+            if all(v is not None for v in counts.values()):
+                depth = sum(counts.values())
+                alt_depth = counts[alt]
+        elif {"TAR", "TIR"} <= formats:
+            tar, tir = _int(_pick(_fmt(rec, "TAR", idx), 0)), _int(_pick(_fmt(rec, "TIR", idx), 0))
+            if tar is not None and tir is not None:
+                depth, alt_depth = tar + tir, tir
+        if alt_depth is None and {"FAO", "FDP"} <= formats:
+            alt_depth = _int(_pick(_fmt(rec, "FAO", idx), k))
+            depth = _int(_pick(_fmt(rec, "FDP", idx), 0))
+        if alt_depth is None and "AD" in formats:
+            ad = _fmt(rec, "AD", idx)
+            if "RD" in formats:  # VarScan: AD is the variant depth, RD the reference depth
+                alt_depth = _int(_pick(ad, 0))
+                rd = _int(_pick(_fmt(rec, "RD", idx), 0))
+                if alt_depth is not None and rd is not None:
+                    depth = alt_depth + rd
+            else:
+                vals = [_int(v) for v in (list(ad) if ad is not None else [])]
+                if len(vals) > k + 1 and vals[k + 1] is not None:
+                    alt_depth = vals[k + 1]
+                    known = [v for v in vals if v is not None]
+                    depth = sum(known) if known else None
+        if alt_depth is None and "AO" in formats:
+            alt_depth = _int(_pick(_fmt(rec, "AO", idx), k))
+            if "RO" in formats:
+                ro = _int(_pick(_fmt(rec, "RO", idx), 0))
+                aos = [_int(v) for v in _fmt(rec, "AO", idx)]
+                if ro is not None and all(v is not None for v in aos):
+                    depth = ro + sum(aos)
+        if alt_depth is None and {"ADT", "DPT"} & formats:
+            adt = _fmt(rec, "ADT", idx) if "ADT" in formats else None
+            if adt is not None:
+                alt_depth = _int(_pick(str(adt), k + 1))
+            depth = _int(_pick(_fmt(rec, "DPT", idx), 0)) if "DPT" in formats else depth
+        for tag in ("AF", "FA", "VF"):
+            if vaf is None and tag in formats:
+                vaf = _num(_pick(_fmt(rec, tag, idx), k))
+        if vaf is None and "FREQ" in formats:
+            raw = _pick(_fmt(rec, "FREQ", idx), 0)
+            if raw is not None:
+                s = str(raw).strip()
+                vaf = _num(s.rstrip("%"))
+                if vaf is not None and s.endswith("%"):
+                    vaf /= 100.0
+        if depth is None and "DP" in formats:
+            depth = _int(_pick(_fmt(rec, "DP", idx), 0))
+    if idx is None or (alt_depth is None and vaf is None):
+        # Single-sample callers that put support in INFO (Ion Torrent TVC, PCGR TVAF/TDP)
+        if alt_depth is None:
+            alt_depth = _int(_pick(_info(rec, "FAO"), k))
+            if alt_depth is not None:
+                depth = _int(_info(rec, "FDP")) or depth
+        if vaf is None:
+            vaf = _num(_pick(_info(rec, "TVAF"), k))
+            if vaf is not None:
+                depth = depth or _int(_info(rec, "TDP"))
+        if vaf is None and idx is not None:
+            vaf = _num(_pick(_info(rec, "AF"), k)) if alt_depth is None else None
+    if vaf is None and alt_depth is not None and depth:
+        vaf = alt_depth / depth
+    return depth, alt_depth, (round(vaf, 6) if vaf is not None else None)
+
+
+def _gt_has(rec, idx: int, allele: int) -> bool | None:
+    try:
+        gt = rec.genotypes[idx]
+    except (IndexError, TypeError, AttributeError):
+        return None
+    calls = [a for a in gt[:-1] if a is not None and a >= 0]
+    if not calls:
+        return None
+    return allele in calls
+
+
+# --------------------------------------------------------------------------------------------------
+@register("vcf", _sniff, "VCF/BCF (plain, bgzip, BCF); any caller; VEP/SnpEff/ANNOVAR/Ion Reporter annotations")
+def read_vcf(
+    path: Path,
+    sample: str | None = None,
+    include_filtered: bool = False,
+    genome: Build | None = None,
+    gene_filter_for: Callable[[Build | None], Callable[[str, int, int], bool] | None] | None = None,
+    regions_for: Callable[[Build], list[tuple[str, int, int, str]]] | None = None,
+    genes: frozenset[str] | None = None,
+    preferred: dict[str, set[str]] | None = None,
+    **_ignored,
+) -> Iterator[SampleCalls]:
+    """Yield one :class:`SampleCalls` for the tumor sample of ``path``.
+
+    ``gene_filter_for(build)`` gives ``f(chrom, start, end) -> bool`` (from the bundled transcript
+    regions) that rejects records outside pathway genes cheaply; ``regions_for(build)`` gives the
+    regions for indexed reads.
+    """
+    from cyvcf2 import VCF  # heavy import kept lazy
+
+    from varmatch.annotate.preannotated import detect_annotation
+    from varmatch.readers import head_bytes
+
+    head = head_bytes(path, 4096)
+    if head[:3] != b"BCF" and not head.startswith(b"##fileformat=VCF"):
+        raise FormatError("first line is not '##fileformat=VCFv4.x'; a VCF must start with it "
+                          "(add the line, e.g. with `sed -i '1i ##fileformat=VCFv4.2'`)", path, 1)
+    try:
+        vcf = VCF(str(path), lazy=True, threads=1)
+    except (OSError, Exception) as exc:  # cyvcf2 raises bare Exception on bad headers
+        raise FormatError(f"not a readable VCF/BCF ({_clean(exc)}); check the header lines", path, 1) from None
+    header = vcf.raw_header or ""
+    header_lines = header.count("\n")
+    samples = list(vcf.samples)
+    idx = choose_sample(samples, header, sample, path)
+    sample_name = samples[idx] if idx is not None else Path(str(path)).name.split(".")[0]
+    formats = set(re.findall(r"^##FORMAT=<ID=([^,>]+)", header, re.M))
+    build = genome or _detect_build(vcf, header)
+    parser = detect_annotation(header, preferred)
+    gene_filter = gene_filter_for(build) if gene_filter_for and build else None
+    out = SampleCalls(sample=sample_name, source=str(path), build=build,
+                      annotation_source=parser.name if parser else "")
+    m = re.search(r"^##(?:tumor_type|disease|TCGA_CODE|oncotree_code)=(\S+)", header, re.M | re.I)
+    if m:
+        out.tumor_type = m.group(1)
+    if idx is None:
+        out.notes.append("sites-only VCF: no sample columns, so no depth or allele fraction")
+
+    records = _iter_records(vcf, path, build, regions_for)
+    line = header_lines
+    n_seen = 0
+    for rec, line in records:
+        n_seen += 1
+        if not rec.ALT or rec.ALT == ["."]:
+            continue
+        chrom, pos, ref = rec.CHROM, rec.POS, rec.REF
+        if not ref or not re.fullmatch(r"[ACGTNacgtn]+", ref):
+            raise FormatError(f"REF {ref!r} is not a DNA sequence; expected A, C, G, T or N", path, line)
+        end = pos + len(ref) - 1
+        if gene_filter is not None and not gene_filter(chrom, pos, end) and parser is None:
+            continue
+        filt = rec.FILTER
+        filters = tuple(filt.split(";")) if filt else ("PASS",)
+        info_get = _info_getter(rec)
+        for k, alt in enumerate(rec.ALT):
+            if alt in ("*", ".", "<*>", "<NON_REF>") or alt.startswith("<") or "[" in alt or "]" in alt:
+                continue  # symbolic alleles are copy number / SV, read by their own readers
+            depth, alt_depth, vaf = allele_support(rec, formats, idx, k)
+            variant = Variant(chrom, pos, ref.upper(), alt.upper(), build, depth, alt_depth, vaf,
+                              filters, f"{path.name}:{line}")
+            annotations = ()
+            if parser is not None:
+                annotations = tuple(parser.alterations(info_get, alt, k, variant, genes, alts=rec.ALT))
+                if not annotations and (gene_filter is None or not gene_filter(chrom, pos, end)):
+                    continue
+            reason = None
+            if not variant.passed and not include_filtered:
+                reason = f"FILTER={';'.join(filters)} (use --include-filtered to keep)"
+            elif idx is not None and _unsupported(rec, idx, k, alt_depth, vaf):
+                reason = "ALT has no read support in the tumor sample"
+            if reason:
+                out.excluded_calls.append((RawCall(variant, annotations), reason))
+                continue
+            out.calls.append(RawCall(variant, annotations))
+    log.info("%s: %d records read in pathway regions, %d calls kept", path, n_seen, len(out.calls))
+    yield out
+
+
+def _unsupported(rec, idx: int, k: int, alt_depth: int | None, vaf: float | None) -> bool:
+    if alt_depth is not None:
+        return alt_depth <= 0
+    if vaf is not None:
+        return vaf <= 0
+    has = _gt_has(rec, idx, k + 1)
+    return has is False
+
+
+def _info_getter(rec) -> Callable[[str], object]:
+    def get(tag: str):
+        try:
+            return rec.INFO.get(tag)
+        except (KeyError, ValueError):
+            return None
+
+    return get
+
+
+def _iter_records(vcf, path: Path, build: Build | None, regions_for) -> Iterator[tuple[object, int]]:
+    """Records with their 1-based line number (header lines + record index, for messages).
+
+    With an index (.tbi/.csi) and a known build, only the pathway regions are read.
+    """
+    header_lines = (vcf.raw_header or "").count("\n")
+    indexed = any(os.path.exists(str(path) + ext) for ext in (".tbi", ".csi"))
+    if indexed and build is not None and regions_for is not None:
+        contigs = set(vcf.seqnames) if hasattr(vcf, "seqnames") else set()
+        seen = set()
+        for chrom, start, end, _gene in regions_for(build):
+            name = _contig_name(chrom, contigs)
+            if name is None:
+                continue
+            try:
+                it = vcf(f"{name}:{start}-{end}")
+            except Exception:  # noqa: BLE001 - cyvcf2 raises bare Exception for unknown regions
+                continue
+            for rec in _guard(it, path, header_lines):
+                key = (rec.CHROM, rec.POS, rec.REF, tuple(rec.ALT))
+                if key in seen:  # regions of neighbouring genes may overlap
+                    continue
+                seen.add(key)
+                yield rec, 0
+        return
+    line = header_lines
+    for rec in _guard(vcf, path, header_lines):
+        line += 1
+        yield rec, line
+
+
+def _guard(it, path: Path, header_lines: int):
+    n = header_lines
+    while True:
+        try:
+            rec = next(it)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001 - htslib errors surface as bare Exception
+            raise FormatError(f"malformed record after line {n} ({_clean(exc)})", path, n + 1) from None
+        n += 1
+        yield rec
+
+
+def _contig_name(chrom: str, contigs: set[str]) -> str | None:
+    if not contigs:
+        return chrom
+    for name in (chrom, "chr" + chrom, chrom.removeprefix("chr")):
+        if name in contigs:
+            return name
+    return None
+
+
+def _detect_build(vcf, header: str) -> Build | None:
+    contigs: dict[str, int | None] = {}
+    for m in re.finditer(r"^##contig=<(.*)>$", header, re.M):
+        fields = dict(kv.split("=", 1) for kv in _split_meta(m.group(1)) if "=" in kv)
+        if "ID" in fields:
+            try:
+                contigs[fields["ID"]] = int(fields["length"]) if "length" in fields else None
+            except ValueError:
+                contigs[fields["ID"]] = None
+    try:
+        from varmatch.annotate.transcripts import detect_build
+    except ImportError:  # annotator not installed yet
+        return None
+    return detect_build(contigs, header)
+
+
+def _clean(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else exc.__class__.__name__

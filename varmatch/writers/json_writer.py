@@ -1,0 +1,103 @@
+"""JSON writer: the full result, validated by ``varmatch/schemas/result.schema.json``."""
+
+from __future__ import annotations
+
+import json
+
+from varmatch import RESEARCH_USE, __version__
+from varmatch.models import Alteration, Match, SampleResult
+from varmatch.tiers import alteration_tier
+from varmatch.writers import register
+
+SCHEMA_VERSION = "1.0"
+
+
+def alteration_dict(a: Alteration, matches: list[Match] | None = None) -> dict:
+    v = a.variant
+    d = {
+        "id": alteration_id(a),
+        "gene": a.gene,
+        "type": a.type.value,
+        "alteration": str(a),
+        "hgvs_p": f"p.{a.protein}" if a.protein else None,
+        "hgvs_p_3letter": a.protein.three_letter if a.protein else None,
+        "hgvs_c": a.hgvs_c,
+        "consequence": a.consequence.value if a.consequence else None,
+        "transcript": a.transcript,
+        "exon": a.exon,
+        "oncogenicity": a.oncogenicity.value if a.oncogenicity else None,
+        "oncogenicity_reason": a.oncogenicity_reason,
+        "hotspot": a.hotspot,
+        "annotation_source": a.annotation_source,
+        "copy_number": a.copy_number,
+        "partner": a.partner,
+        "variant": None if v is None else {
+            "chrom": v.chrom, "pos": v.pos, "ref": v.ref, "alt": v.alt,
+            "build": v.build.value if v.build else None,
+            "depth": v.depth, "alt_depth": v.alt_depth, "vaf": v.vaf,
+            "filters": list(v.filters), "source": v.source,
+        },
+    }
+    if matches is not None:
+        d["tier"] = alteration_tier(a, matches).value
+    return d
+
+
+def alteration_id(a: Alteration) -> str:
+    return f"{a.gene}:{a.protein or a.hgvs_c or a.type.value}" + (f"@{a.variant}" if a.variant else "")
+
+
+def match_dict(m: Match) -> dict:
+    ev = m.evidence
+    return {
+        "evidence_id": ev.id,
+        "therapy": ev.therapy,
+        "drugs": list(ev.drugs),
+        "partners": list(ev.partners),
+        "direction": ev.direction.value,
+        "tier": m.tier.value,
+        "level": m.level.value,
+        "evidence_level": ev.level.value,
+        "evidence_kind": ev.kind.value,
+        "evidence_tumor_type": ev.tumor_type,
+        "relation": m.relation.value,
+        "rung": m.rung.value,
+        "rule": m.rule,
+        "why": m.why,
+        "biomarker": str(ev.biomarker),
+        "alterations": [alteration_id(a) for a in m.alterations],
+        "requirements": list(ev.requirements),
+        "regulatory": ev.regulatory or None,
+        "citations": [{"id": c.id, "url": c.url} for c in ev.citations],
+        "summary": ev.summary,
+        "oncokb_level": m.oncokb_level or None,
+        "escat_tier": m.escat_tier or None,
+    }
+
+
+def result_dict(r: SampleResult) -> dict:
+    matches = list(r.matches)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "varmatch_version": __version__,
+        "disclaimer": RESEARCH_USE,
+        "sample": r.sample,
+        "tumor_type": {"code": r.tumor_type, "name": r.tumor_type_name},
+        "genome_build": r.build.value if r.build else None,
+        "input": r.input_path,
+        "knowledgebase": {"version": r.kb_version, "checksum": r.kb_checksum},
+        "alterations": [alteration_dict(a, matches) for a in r.alterations],
+        "matches": [match_dict(m) for m in matches if m.evidence.direction.value == "sensitivity"],
+        "resistance": [match_dict(m) for m in matches if m.evidence.direction.value == "resistance"],
+        "excluded": [{"call": e.description, "reason": e.reason, "source": e.source}
+                     for e in r.excluded],
+        "notes": list(r.notes),
+        "clinical_context": list(r.context),
+    }
+
+
+@register("json", "json", "full result as JSON (schema: varmatch/schemas/result.schema.json)")
+def write_json(results: list[SampleResult], fh) -> None:
+    data = [result_dict(r) for r in results]
+    json.dump(data[0] if len(data) == 1 else data, fh, indent=2, sort_keys=False)
+    fh.write("\n")
