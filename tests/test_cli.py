@@ -9,7 +9,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import REAL, SAMPLES
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "varmatch/schemas/result.schema.json").read_text())
@@ -175,16 +174,16 @@ def test_truncated_record_names_file_and_line(tmp_path):
 
 
 def test_ref_mismatch_says_wrong_build(tmp_path):
-    # the GRCh37 breast sample, relabelled GRCh38: PIK3CA's GRCh37 position is not A on GRCh38
-    text = (SAMPLES / "breast_pik3ca_pten.snpeff.GRCh37.vcf").read_text()
-    text = text.replace("##reference=GRCh37", "##reference=GRCh38")
-    text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("##INFO=<ID=ANN"))
-    text = text.replace("ANN=", "XANN=")
-    bad = tmp_path / "wrongbuild.vcf"
-    bad.write_text(text + "\n")
-    p = vm("run", bad, "--genome", "GRCh38", "--out", tmp_path / "out")
+    # AKT1 c.49 on GRCh38 (chr14:104780214) is C; a VCF saying G there was made on another reference
+    text = (SAMPLES / "hnsc_tumor_normal.mutect2.GRCh38.vcf").read_text()
+    text = text.replace("chr3\t179218303\t.\tG\tA,C", "chr3\t179218303\t.\tT\tA,C")
+    bad = tmp_path / "wrongref.vcf"
+    bad.write_text(text)
+    p = vm("run", bad, "--out", tmp_path / "out")
     err = p.stderr.decode()
-    assert p.returncode == 2 and "wrong genome build" in err, err
+    assert p.returncode == 2 and "wrong genome build" in err and "wrongref.vcf" in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
 
 
 def test_help_explains_itself():

@@ -19,7 +19,7 @@ MAX_SHIFT = 10_000  # repeats longer than this are not followed
 
 
 def trim(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
-    """Strip the common suffix, then the common prefix. ``("ACGT","ACT")`` at 10 -> (12, "G", "")."""
+    """Strip the common suffix, then the common prefix: ``(10, "ACGT", "ACT")`` -> (12, "G", "")."""
     ref, alt = ref.upper(), alt.upper()
     while ref and alt and ref[-1] == alt[-1]:
         ref, alt = ref[:-1], alt[:-1]

@@ -33,6 +33,9 @@ class Options:
     kb_path: str | None = None
     gtf: str | None = None
     fasta: str | None = None
+    clinical: str | None = None  # MAF clinical sidecar: sample -> ONCOTREE_CODE
+    amp_threshold: float = 5.0  # absolute copy number at or above which a gene is amplified
+    del_threshold: float = 0.5  # absolute copy number at or below which a gene is deeply deleted
 
 
 def _samples(path: str | Path, opts: Options, annotator: Annotator):
@@ -42,6 +45,9 @@ def _samples(path: str | Path, opts: Options, annotator: Annotator):
         sample=opts.sample,
         include_filtered=opts.include_filtered,
         genome=opts.genome,
+        clinical=opts.clinical,
+        amp_threshold=opts.amp_threshold,
+        del_threshold=opts.del_threshold,
         gene_filter_for=annotator.gene_filter,
         regions_for=annotator.regions,
         genes=annotator.genes,
@@ -80,9 +86,9 @@ def run_file(path: str | Path, opts: Options, with_matches: bool = True) -> Iter
     roles = kb.gene_roles()
     annotator = Annotator(kb.pathway_genes, roles, opts.gtf, opts.fasta, kb.preferred_transcripts())
     for sc in _samples(path, opts, annotator):
+        alterations, excluded = annotator.annotate_sample(sc)
         notes = list(sc.notes)
         tumor = resolve_tumor_type(opts.tumor_type, sc.tumor_type, tree, notes)
-        alterations, excluded = annotator.annotate_sample(sc)
         matches = []
         if with_matches:
             matches = tier_all(match(alterations, kb.evidence, roles), tumor, tree)

@@ -52,6 +52,45 @@ class Annotator:
         db = self.db(build)
         return db.overlaps
 
+    def infer_build(self, calls: list[RawCall]) -> tuple[Build | None, str]:
+        """Tell GRCh37 from GRCh38 by the REF alleles, when the header does not say.
+
+        Only calls whose REF falls on bundled sequence count. A build is chosen when every such
+        REF matches it and at least one mismatches the other build (or the other has none).
+        Returns (build, note); (None, note) when no call touches bundled sequence on either build.
+        """
+        from varmatch.annotate.transcripts import norm_chrom
+
+        tally: dict[Build, list[int]] = {}
+        for build in Build:
+            db = self.db(build)
+            ok = bad = 0
+            for call in calls:
+                v = call.variant
+                end = v.pos + len(v.ref) - 1
+                if not db.overlaps(v.chrom, v.pos, end):
+                    continue
+                known = db.sequence.fetch(norm_chrom(v.chrom), v.pos, end).upper()
+                pairs = [(a, b) for a, b in zip(v.ref.upper(), known) if b != "N" and a != "N"]
+                if not pairs:
+                    continue
+                if all(a == b for a, b in pairs):
+                    ok += 1
+                else:
+                    bad += 1
+            tally[build] = [ok, bad]
+        fits = [b for b, (ok, bad) in tally.items() if ok and not bad]
+        if len(fits) == 1:
+            b = fits[0]
+            return b, (f"genome build {b} inferred from REF alleles at {tally[b][0]} pathway "
+                       "position(s); pass --genome to set it")
+        if not any(ok or bad for ok, bad in tally.values()):
+            return None, ("genome build unknown and no call falls on bundled pathway-gene sequence "
+                          "on either build: nothing to annotate (pass --genome to be sure)")
+        return None, ("genome build cannot be told from the header or from REF alleles "
+                      f"(GRCh37 matches/mismatches {tally[Build.GRCh37]}, GRCh38 "
+                      f"{tally[Build.GRCh38]})")
+
     # ----------------------------------------------------------------------------------------------
     def annotate_call(self, call: RawCall, build: Build | None, source: str) -> list[Alteration]:
         alts = [a for a in call.annotations if a.gene in self.genes]
@@ -96,6 +135,16 @@ class Annotator:
         """Alterations (pathway genes only, classified, de-duplicated) and the excluded calls
         that fall in pathway genes, with their reasons."""
         found: dict[tuple, Alteration] = {}
+        if sc.build is None and any(not c.annotations for c in sc.calls):
+            build, note = self.infer_build(sc.calls + [c for c, _ in sc.excluded_calls])
+            sc.notes.append(note)
+            if build is None and "nothing to annotate" not in note:
+                raise AnnotationRequiredError(
+                    f"{note}; pass --genome GRCh37 or --genome GRCh38", sc.source)
+            if build is None:  # keep only what the file annotated itself
+                sc.calls = [c for c in sc.calls if c.annotations]
+                sc.excluded_calls = [(c, r) for c, r in sc.excluded_calls if c.annotations]
+            sc.build = build
         for call in sc.calls:
             for alt in self.annotate_call(call, sc.build, sc.source):
                 alt = self.classify(replace(alt, sample=sc.sample))
@@ -105,6 +154,14 @@ class Annotator:
                 alt = self.classify(replace(alt, sample=alt.sample or sc.sample))
                 found.setdefault((alt.key, str(alt.variant)), alt)
         excluded = list(sc.excluded)
+        for key, alt in list(found.items()):
+            c = alt.consequence
+            if alt.type.value == "mutation" and c is not None and not c.is_protein_altering:
+                # intronic, UTR, synonymous: listed with the reason, never matched
+                del found[key]
+                src = alt.variant.source if alt.variant else ""
+                excluded.append(ExcludedCall(f"{alt} ({alt.variant})" if alt.variant else str(alt),
+                                             f"no protein change ({c})", src))
         for call, reason in sc.excluded_calls:
             try:
                 alts = self.annotate_call(call, sc.build, sc.source)

@@ -10,10 +10,13 @@ genome build is known: by tabix/CSI region queries on an indexed file, else by a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import re
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -100,7 +103,7 @@ def _split_meta(text: str) -> list[str]:
 def _fmt(rec, tag: str, idx: int):
     try:
         arr = rec.format(tag)
-    except (KeyError, ValueError):
+    except Exception:  # noqa: BLE001 - cyvcf2 raises bare Exception for undefined/odd FORMAT
         return None
     if arr is None:
         return None
@@ -126,7 +129,7 @@ def _int(x) -> int | None:
 def _info(rec, tag: str):
     try:
         return rec.INFO.get(tag)
-    except (KeyError, ValueError):
+    except Exception:  # noqa: BLE001
         return None
 
 
@@ -225,7 +228,7 @@ def allele_support(rec, formats: set[str], idx: int | None, k: int) -> tuple[int
 def _gt_has(rec, idx: int, allele: int) -> bool | None:
     try:
         gt = rec.genotypes[idx]
-    except (IndexError, TypeError, AttributeError):
+    except Exception:  # noqa: BLE001 - "error parsing genotypes" is a bare Exception
         return None
     calls = [a for a in gt[:-1] if a is not None and a >= 0]
     if not calls:
@@ -234,6 +237,41 @@ def _gt_has(rec, idx: int, allele: int) -> bool | None:
 
 
 # --------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def htslib_messages():
+    """Route what htslib prints on file descriptor 2 ([W::...], [E::...]) into logging.
+
+    htslib writes straight to fd 2, bypassing Python; left alone, its warnings would surround our
+    one-line error messages. They are logged at DEBUG (-vv shows them), with a count at INFO.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # no fd 2 (embedded use): nothing to capture
+        yield
+        return
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        sys.stderr.flush()
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            text = tmp.read().decode("utf-8", "replace")
+            lines = [ln for ln in text.splitlines() if ln.strip()]
+            # our own log lines (text or JSON) pass through; the rest came from htslib
+            hts = [ln for ln in lines if not ln.startswith(("varmatch:", '{"level"'))]
+            for ln in lines:
+                if ln not in hts:
+                    sys.stderr.write(ln + "\n")  # not htslib's: pass it on unchanged
+            for ln in hts:
+                log.debug("htslib: %s", ln)
+            if hts:
+                log.info("htslib reported %d warning(s) while reading; -vv shows them", len(hts))
+
+
 @register("vcf", _sniff, "VCF/BCF (plain, bgzip, BCF); any caller; VEP/SnpEff/ANNOVAR/Ion Reporter annotations")
 def read_vcf(
     path: Path,
@@ -250,8 +288,16 @@ def read_vcf(
 
     ``gene_filter_for(build)`` gives ``f(chrom, start, end) -> bool`` (from the bundled transcript
     regions) that rejects records outside pathway genes cheaply; ``regions_for(build)`` gives the
-    regions for indexed reads.
+    regions for indexed reads. htslib's own messages are routed into logging.
     """
+    with htslib_messages():
+        result = _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_for,
+                           genes, preferred)
+    yield result
+
+
+def _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_for, genes,
+              preferred) -> SampleCalls:
     from cyvcf2 import VCF  # heavy import kept lazy
 
     from varmatch.annotate.preannotated import detect_annotation
@@ -264,7 +310,8 @@ def read_vcf(
     try:
         vcf = VCF(str(path), lazy=True, threads=1)
     except (OSError, Exception) as exc:  # cyvcf2 raises bare Exception on bad headers
-        raise FormatError(f"not a readable VCF/BCF ({_clean(exc)}); check the header lines", path, 1) from None
+        line, why = _header_problem(path)
+        raise FormatError(f"not a readable VCF/BCF header ({why or _clean(exc)})", path, line) from None
     header = vcf.raw_header or ""
     header_lines = header.count("\n")
     samples = list(vcf.samples)
@@ -319,7 +366,7 @@ def read_vcf(
                 continue
             out.calls.append(RawCall(variant, annotations))
     log.info("%s: %d records read in pathway regions, %d calls kept", path, n_seen, len(out.calls))
-    yield out
+    return out
 
 
 def _unsupported(rec, idx: int, k: int, alt_depth: int | None, vaf: float | None) -> bool:
@@ -335,7 +382,7 @@ def _info_getter(rec) -> Callable[[str], object]:
     def get(tag: str):
         try:
             return rec.INFO.get(tag)
-        except (KeyError, ValueError):
+        except Exception:  # noqa: BLE001
             return None
 
     return get
@@ -408,6 +455,29 @@ def _detect_build(vcf, header: str) -> Build | None:
     except ImportError:  # annotator not installed yet
         return None
     return detect_build(contigs, header)
+
+
+def _header_problem(path: Path) -> tuple[int, str]:
+    """Line number and a likely reason for an unreadable header, for the error message."""
+    from varmatch.readers import head_bytes
+
+    text = head_bytes(path, 1 << 20).decode("utf-8", "replace")
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.startswith("##"):
+            if "=" not in line:
+                return n, "a ## meta line without '='"
+            continue
+        if line.lstrip().startswith("#CHROM"):
+            if line != line.lstrip():
+                return n, "the #CHROM line starts with white space; remove it"
+            if "\t" not in line:
+                return n, "the #CHROM line is separated by spaces; VCF columns need tabs"
+            cols = line.split("\t")
+            if any(not c.strip() for c in cols):
+                return n, "an empty column name (trailing tab?) in the #CHROM line"
+            return n, "the #CHROM line or a meta line before it is malformed"
+        return n, "a header line that does not start with '#'"
+    return 1, "no #CHROM header line"
 
 
 def _clean(exc: BaseException) -> str:

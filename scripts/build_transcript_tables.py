@@ -1,0 +1,409 @@
+"""Build varmatch's bundled transcript tables from the shared reference data.
+
+Takes the read-only data set described in ``/work/shared/data/SOURCES.md`` (LRG-derived models and
+gene slices, the Ensembl TARK KRAS models, the Ensembl v75 genePred models and their GRCh38
+liftover, the LRG_344/LRG_724 CDS sequences) and gives compact, derived files in ``varmatch/data/``:
+
+* ``transcripts.tsv``  one model transcript per gene and build: exons, CDS bounds, the RefSeq name,
+  what sequence is bundled (``genome`` = exons +-60 bp, ``cds`` = coding exons only, ``none``) and
+  the provenance / check of each row (header comments say which source file each fact came from);
+* ``cds.fa.gz``        the CDS of each model with sequence (build independent);
+* ``genome_GRCh37.fa.gz`` / ``genome_GRCh38.fa.gz``  forward-strand genomic segments, only what the
+  annotator needs: exons +-60 bp for the LRG genes, the coding exons for KRAS and ERBB2.
+
+Every derived fact is checked before it is written (CDS rebuilt from the genome segments equals the
+LRG cDNA-derived CDS, translates from M to a single terminal stop; hotspot codons) and the results
+are written to ``varmatch/data/TRANSCRIPTS.md``. The script fails loudly if a check fails.
+
+Usage: ``python scripts/build_transcript_tables.py [--shared /work/shared/data] [--out DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+PAD = 60  # bp of intron kept on each side of each exon (splice sites, left-alignment, REF checks)
+FLANK = 5000  # gene span +- this many bp is what TranscriptDB.regions() reports
+
+CODE = {
+    a + b + c: "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"[i]
+    for i, (a, b, c) in enumerate(
+        (x, y, z) for x in "TCAG" for y in "TCAG" for z in "TCAG"
+    )
+}
+COMP = str.maketrans("ACGTNacgtn", "TGCANtgcan")
+
+
+def revcomp(s: str) -> str:
+    return s.translate(COMP)[::-1]
+
+
+def translate(cds: str) -> str:
+    return "".join(CODE.get(cds[i:i + 3], "X") for i in range(0, len(cds) - 2, 3))
+
+
+def read_fasta(path: Path) -> dict[str, tuple[str, str]]:
+    """{first word of header: (full header, sequence)}"""
+    out: dict[str, tuple[str, str]] = {}
+    name = header = ""
+    chunks: list[str] = []
+    for line in path.read_text().splitlines():
+        if line.startswith(">"):
+            if name:
+                out[name] = (header, "".join(chunks).upper())
+            header = line[1:]
+            name = header.split()[0]
+            chunks = []
+        else:
+            chunks.append(line.strip())
+    if name:
+        out[name] = (header, "".join(chunks).upper())
+    return out
+
+
+@dataclass
+class Model:
+    gene: str
+    build: str
+    chrom: str
+    strand: str
+    transcript: str
+    refseq: str
+    ensembl: str
+    exon_starts: list[int]
+    exon_ends: list[int]
+    cds_start: int
+    cds_end: int
+    cds_len: int
+    sequence: str  # genome | cds | none
+    source: str
+    check: str = ""
+
+    @property
+    def tx_start(self) -> int:
+        return self.exon_starts[0]
+
+    @property
+    def tx_end(self) -> int:
+        return self.exon_ends[-1]
+
+    def cds_blocks(self) -> list[tuple[int, int]]:
+        """Coding parts of exons, in transcript order (5'->3')."""
+        blocks = []
+        for s, e in zip(self.exon_starts, self.exon_ends):
+            s2, e2 = max(s, self.cds_start), min(e, self.cds_end)
+            if s2 <= e2:
+                blocks.append((s2, e2))
+        return blocks if self.strand == "+" else blocks[::-1]
+
+
+class Slices:
+    """Forward-strand genome slices: fetch(chrom, start, end) 1-based inclusive."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[str, int, str]] = []
+
+    def add(self, chrom: str, start: int, seq: str) -> None:
+        self.parts.append((chrom, start, seq))
+
+    def fetch(self, chrom: str, start: int, end: int) -> str:
+        for c, s, seq in self.parts:
+            if c == chrom and s <= start and end < s + len(seq):
+                return seq[start - s:end - s + 1]
+        raise KeyError(f"{chrom}:{start}-{end} not in slices")
+
+
+def spliced_cds(m: Model, fetch) -> str:
+    seq = "".join(fetch(m.chrom, s, e) for s, e in sorted(m.cds_blocks()))
+    return seq if m.strand == "+" else revcomp(seq)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", default="/work/shared/data", type=Path)
+    ap.add_argument("--out", default=Path(__file__).resolve().parents[1] / "varmatch" / "data",
+                    type=Path)
+    args = ap.parse_args(argv)
+    d: Path = args.shared
+    out: Path = args.out
+    log: list[str] = []
+
+    summary = list(csv.DictReader(open(d / "transcripts/SUMMARY_models_per_gene_and_build.tsv"),
+                                  delimiter="\t"))
+    lrg_rows = list(csv.DictReader(open(d / "transcripts/lrg_transcript_models.tsv"),
+                                   delimiter="\t"))
+    ens_rows = list(csv.DictReader(
+        open(d / "transcripts/ensembl75_transcript_models_GRCh37_and_lifted_GRCh38.tsv"),
+        delimiter="\t"))
+    tark_rows = list(csv.DictReader(open(d / "transcripts/kras_tark_models.tsv"), delimiter="\t"))
+    msk37 = {r[0]: r[2] for r in csv.reader(
+        open(d / "ids/vcf2maf_isoform_overrides_at_mskcc.subset.tsv"), delimiter="\t")
+        if r and not r[0].startswith("#")}
+    msk38 = {r[0]: r[2] for r in csv.reader(
+        open(d / "ids/vcf2maf_isoform_overrides_at_mskcc_grch38.subset.tsv"), delimiter="\t")
+        if r and not r[0].startswith("#")}
+
+    lrg_cds = read_fasta(d / "sequences/lrg_cds.fa")
+    lrg_prot = read_fasta(d / "sequences/lrg_protein.fa")
+    kras = read_fasta(d / "sequences/KRAS_LRG_344_cds_protein.fa")
+    erbb2 = read_fasta(d / "sequences/ERBB2_LRG_724_cds_protein.fa")
+    slices = {b: Slices() for b in ("GRCh37", "GRCh38")}
+    for b in slices:
+        for name, (_h, seq) in read_fasta(d / f"sequences/{b}_gene_regions_from_LRG.fa").items():
+            chrom, span = name.split(":")
+            start, end = (int(x) for x in span.split("-"))
+            assert end - start + 1 == len(seq), name
+            slices[b].add(chrom, start, seq)
+    seg_fa = {**read_fasta(d / "sequences/KRAS_CDS_exon_segments_GRCh37_GRCh38.fa"),
+              **read_fasta(d / "sequences/ERBB2_CDS_exon_segments_GRCh37_GRCh38.fa")}
+
+    def ints(text: str) -> list[int]:
+        return [int(x) for x in text.strip(",").split(",")]
+
+    models: list[Model] = []
+    cds_out: dict[str, tuple[str, str]] = {}
+    for row in summary:
+        gene, build = row["gene"], row["build"]
+        model_id = row["model_transcript"]
+        if model_id == "MISSING":
+            log.append(f"* {gene} {build}: no model in the shared data (ids only) - not bundled.")
+            continue
+        if row["model_file"].endswith("lrg_transcript_models.tsv"):
+            tid = model_id.split()[0]
+            (r,) = [x for x in lrg_rows if x["transcript"] == tid and x["build"] == build]
+            m = Model(gene, build, r["chrom"], r["strand"], tid, r["refseq"], row[
+                "ensembl75_canonical"] if gene != "AKT1" else "", ints(r["exon_starts"]),
+                ints(r["exon_ends"]), int(r["cds_start"]), int(r["cds_end"]), int(r["cds_len"]),
+                "genome", f"lrg/{tid.split('t')[0]}.xml via transcripts/lrg_transcript_models.tsv")
+            cds = lrg_cds[tid][1]
+            prot = lrg_prot[tid.replace("t", "p")][1] if tid.replace("t", "p") in lrg_prot else ""
+            from_genome = spliced_cds(m, slices[build].fetch)
+            diffs = [i for i, (a, b) in enumerate(zip(cds, from_genome)) if a != b]
+            assert len(from_genome) == m.cds_len == len(cds), (gene, build)
+            p = translate(from_genome)
+            assert p[0] == "M" and p[-1] == "*" and "*" not in p[:-1], (gene, build)
+            if prot:
+                assert translate(cds).rstrip("*") == prot.rstrip("*"), gene
+            allowed = 1 if gene == "EGFR" else 0
+            assert len(diffs) == allowed, (gene, build, diffs)
+            m.check = (f"CDS from genome slice ({build}_gene_regions_from_LRG.fa) + model: "
+                       f"{len(p) - 1} aa + stop, starts M, no internal stop; == lrg_cds.fa "
+                       + ("except 1 base (assembly base kept; synonymous)" if diffs else "exactly"))
+            cds_out[tid] = (f"{tid} gene={gene} refseq={m.refseq} source=sequences/lrg_cds.fa",
+                            cds)
+        elif gene == "KRAS":
+            refseq = model_id.split()[0]
+            (r,) = [x for x in tark_rows if x["transcript"] == refseq and x["build"] == build]
+            m = Model(gene, build, r["chrom"], r["strand"], "LRG_344t1", refseq, "ENST00000311936",
+                      ints(r["exon_starts"]), ints(r["exon_ends"]), int(r["cds_start"]),
+                      int(r["cds_end"]), int(r["cds_len"]), "cds",
+                      "transcripts/kras_tark_models.tsv (Ensembl TARK via SACGF/cdot); CDS "
+                      "sequences/KRAS_LRG_344_cds_protein.fa")
+            cds = kras["LRG_344t1"][1]
+            cds_out["LRG_344t1"] = ("LRG_344t1 gene=KRAS refseq=NM_004985 source=sequences/"
+                                    "KRAS_LRG_344_cds_protein.fa", cds)
+        elif gene == "ERBB2" or row["cds_sequence_file"] == "MISSING":
+            tid = model_id
+            bkey = "GRCh37" if build == "GRCh37" else "GRCh38_lifted"
+            (r,) = [x for x in ens_rows if x["transcript"] == tid and x["build"] == bkey]
+            enst = tid.split(".")[0]
+            refseq = (msk37 if build == "GRCh37" else msk38).get(enst, "")
+            if gene == "ERBB2":
+                refseq = "NM_004448.3"  # LRG_724t2, whose CDS the LRG says equals ENST00000269571
+            m = Model(gene, build, r["chrom"], r["strand"], tid, refseq, tid,
+                      ints(r["exon_starts"]), ints(r["exon_ends"]), int(r["cds_start"]),
+                      int(r["cds_end"]), int(r["cds_len"]),
+                      "cds" if gene == "ERBB2" else "none",
+                      "transcripts/ensembl75_transcript_models_GRCh37_and_lifted_GRCh38.tsv"
+                      + (" (lifted)" if build == "GRCh38" else ""))
+            if gene == "ERBB2":
+                cds = erbb2["LRG_724t2"][1]
+                m.transcript = "LRG_724t2"
+                cds_out["LRG_724t2"] = ("LRG_724t2 gene=ERBB2 refseq=NM_004448.3 source=sequences/"
+                                        "ERBB2_LRG_724_cds_protein.fa", cds)
+        else:
+            raise SystemExit(f"unexpected summary row {gene} {build}")
+        assert sum(e - s + 1 for s, e in m.cds_blocks()) == m.cds_len, (gene, build)
+        if m.sequence == "cds":
+            # place the CDS on the model; cross-check with the shared exon-segment FASTA
+            assert len(cds) == m.cds_len
+            p = translate(cds)
+            assert p[0] == "M" and p[-1] == "*" and "*" not in p[:-1]
+            pos = 0
+            n_seg = 0
+            for s, e in m.cds_blocks():
+                piece = cds[pos:pos + e - s + 1]
+                pos += e - s + 1
+                fwd = piece if m.strand == "+" else revcomp(piece)
+                key = f"{m.chrom}:{s}-{e}"
+                hdrs = [k for k, (h, _s) in seg_fa.items() if k == key and f"build={build}" in h]
+                assert hdrs and seg_fa[hdrs[0]][1] == fwd, (gene, build, key)
+                n_seg += 1
+                slices[build].add(m.chrom, s, fwd)
+            m.check = (f"CDS placed on model: {len(p) - 1} aa + stop, starts M, no internal stop; "
+                       f"all {n_seg} "
+                       "coding-exon segments equal the shared *_CDS_exon_segments_*.fa")
+        if m.sequence == "none":
+            m.check = ("no sequence in shared data: coordinates only (CDS length "
+                       f"{m.cds_len} = {m.cds_len // 3} codons incl. stop)")
+        models.append(m)
+
+    # ---- hotspot codon checks (positions from the task brief / checks/codon_checks_LRG_models.tsv)
+    def codon_at(gene: str, build: str, codon: int) -> tuple[str, str]:
+        (m,) = [x for x in models if x.gene == gene and x.build == build]
+        positions = [p for s, e in m.cds_blocks()
+                     for p in (range(s, e + 1) if m.strand == "+" else range(e, s - 1, -1))]
+        gpos = positions[(codon - 1) * 3:(codon - 1) * 3 + 3]
+        bases = "".join(slices[build].fetch(m.chrom, p, p) for p in gpos)
+        if m.strand == "-":
+            bases = bases.translate(COMP)
+        return bases, f"{m.chrom}:{min(gpos)}-{max(gpos)}"
+
+    expected = [("AKT1", 17, "GAG"), ("PIK3CA", 545, "GAG"), ("PIK3CA", 542, "GAA"),
+                ("PIK3CA", 1047, "CAT"), ("PTEN", 130, "CGA"), ("PTEN", 233, "CGA"),
+                ("BRAF", 600, "GTG"), ("EGFR", 858, "CTG"), ("EGFR", 790, "ACG"),
+                ("KRAS", 12, "GGT"), ("KRAS", 13, "GGC"), ("KRAS", 61, "CAA"),
+                ("ERBB2", 310, "TCC"), ("ERBB2", 755, "TTG")]
+    codon_checks = []
+    for build in ("GRCh37", "GRCh38"):
+        for gene, codon, want in expected:
+            got, where = codon_at(gene, build, codon)
+            assert got == want, (gene, build, codon, got, want)
+            codon_checks.append(f"| {build} | {gene} | {codon} | {got} ({CODE[got]}) | {where} |")
+
+    # ---- genome segments: exons +- PAD for the LRG genes (merged), coding exons for KRAS/ERBB2
+    out.mkdir(parents=True, exist_ok=True)
+    seg_counts = {}
+    for build in ("GRCh37", "GRCh38"):
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for m in models:
+            if m.build != build or m.sequence == "none":
+                continue
+            if m.sequence == "genome":
+                for s, e in zip(m.exon_starts, m.exon_ends):
+                    spans.setdefault(m.chrom, []).append((s - PAD, e + PAD))
+            else:
+                for s, e in m.cds_blocks():
+                    spans.setdefault(m.chrom, []).append((s, e))
+        records = []
+        for chrom, items in sorted(spans.items()):
+            items.sort()
+            merged: list[list[int]] = []
+            for s, e in items:
+                if merged and s <= merged[-1][1] + 1:
+                    merged[-1][1] = max(merged[-1][1], e)
+                else:
+                    merged.append([s, e])
+            for s, e in merged:
+                records.append((chrom, s, e, slices[build].fetch(chrom, s, e)))
+        seg_counts[build] = (len(records), sum(len(r[3]) for r in records))
+        with gzip.open(out / f"genome_{build}.fa.gz", "wt", compresslevel=9) as fh:
+            for chrom, s, e, seq in records:
+                fh.write(f">{chrom}:{s}-{e}\n")
+                for i in range(0, len(seq), 100):
+                    fh.write(seq[i:i + 100] + "\n")
+
+    with gzip.open(out / "cds.fa.gz", "wt", compresslevel=9) as fh:
+        for _tid, (header, seq) in sorted(cds_out.items()):
+            fh.write(f">{header}\n")
+            for i in range(0, len(seq), 100):
+                fh.write(seq[i:i + 100] + "\n")
+
+    cols = ["gene", "build", "chrom", "strand", "transcript", "refseq", "ensembl", "tx_start",
+            "tx_end", "cds_start", "cds_end", "cds_len", "exon_starts", "exon_ends", "sequence",
+            "source", "check"]
+    with open(out / "transcripts.tsv", "w") as fh:
+        fh.write("# varmatch model transcripts (one per gene and build), derived by "
+                 "scripts/build_transcript_tables.py from /work/shared/data "
+                 "(see TRANSCRIPTS.md).\n")
+        fh.write("# 1-based inclusive coordinates, no 'chr'; exon_starts/ends ascending; "
+                 "cds_start/end = lowest/highest coding base incl. stop codon.\n")
+        fh.write(f"# sequence: genome = exons +-{PAD} bp in genome_<build>.fa.gz; cds = coding "
+                 "exons only; none = coordinates only.\n")
+        fh.write("\t".join(cols) + "\n")
+        for m in models:
+            vals = [m.gene, m.build, m.chrom, m.strand, m.transcript, m.refseq, m.ensembl,
+                    m.tx_start, m.tx_end, m.cds_start, m.cds_end, m.cds_len,
+                    ",".join(map(str, m.exon_starts)), ",".join(map(str, m.exon_ends)),
+                    m.sequence, m.source, m.check]
+            fh.write("\t".join(str(v) for v in vals) + "\n")
+
+    sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())
+             if p.name.startswith(("genome_", "cds.", "transcripts."))}
+    write_md(out / "TRANSCRIPTS.md", models, codon_checks, seg_counts, sizes, log)
+    print(f"wrote {len(models)} models; sizes {sizes}")
+    return 0
+
+
+def write_md(path: Path, models: list[Model], codon_checks: list[str],
+             seg_counts: dict[str, tuple[int, int]], sizes: dict[str, int], log: list[str]) -> None:
+    lines = [
+        "# Bundled transcript models (varmatch/data)",
+        "",
+        "Generated by `scripts/build_transcript_tables.py` from the shared reference data set",
+        "(`/work/shared/data`, described in its `SOURCES.md`). Only derived, compact tables are",
+        "shipped; re-run the script to rebuild them. Coordinates are 1-based inclusive.",
+        "",
+        "## Files",
+        f"* `transcripts.tsv` ({sizes.get('transcripts.tsv', 0)} B): one model per gene and build,"
+        " with its source file and the check it passed in the `source` / `check` columns.",
+        f"* `cds.fa.gz` ({sizes.get('cds.fa.gz', 0)} B): CDS of every model that has sequence "
+        "(LRG cDNA-derived; KRAS from LRG_344, ERBB2 from LRG_724).",
+        f"* `genome_GRCh37.fa.gz` ({sizes.get('genome_GRCh37.fa.gz', 0)} B, "
+        f"{seg_counts['GRCh37'][0]} segments, {seg_counts['GRCh37'][1]} bp) and "
+        f"`genome_GRCh38.fa.gz` ({sizes.get('genome_GRCh38.fa.gz', 0)} B, "
+        f"{seg_counts['GRCh38'][0]} segments, {seg_counts['GRCh38'][1]} bp): forward-strand "
+        f"assembly sequence of the exons +-{PAD} bp (LRG genes; from "
+        "`sequences/GRCh3{7,8}_gene_regions_from_LRG.fa`, which are the LRG sequence with the "
+        "assembly diffs applied) and of the coding exons (KRAS, ERBB2; the CDS placed on the "
+        "model, "
+        "identical to `sequences/*_CDS_exon_segments_GRCh37_GRCh38.fa`).",
+        "",
+        "## Models",
+        "| gene | build | chrom | strand | model | RefSeq | sequence | source | check |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for m in models:
+        lines.append(f"| {m.gene} | {m.build} | {m.chrom} | {m.strand} | {m.transcript} | "
+                     f"{m.refseq or '-'} | {m.sequence} | {m.source} | {m.check} |")
+    lines += [
+        "",
+        "Notes on the transcript names:",
+        "* LRG genes: the RefSeq is the one the LRG record names for the fixed transcript (2015",
+        "  snapshot). SOURCES.md states the CDS equals MANE for PIK3CA, PTEN, AKT1 (NM_005163.2 vs",
+        "  MANE NM_001382430.1, same 480 aa), MTOR, TSC1, TSC2, STK11, EGFR and BRAF.",
+        "* BRAF uses NM_004333 (clinical V600 numbering), not MANE Select NM_001374258.1.",
+        "* KRAS: NM_004985.3 (GRCh37) / NM_004985.5 (GRCh38) from Ensembl TARK; CDS = LRG_344t1",
+        "  (KRAS4B, 188 aa).",
+        "* ERBB2: Ensembl v75 ENST00000269571.5 exons (GRCh38 lifted with the vcf2maf chain); CDS ="
+        " LRG_724t2 = NM_004448.3 (1255 aa).",
+        "* AKT2, PIK3R1, RICTOR: RefSeq by the ENST <-> RefSeq pairs of vcf2maf's MSK isoform",
+        "  overrides (`ids/vcf2maf_isoform_overrides_at_mskcc*.subset.tsv`); AKT3's v75 canonical",
+        "  (ENST00000366539) has no RefSeq pair there, so its ENST is used as the name.",
+        "  No sequence exists for these four genes: annotation from coordinates only (plus VCF",
+        "  REF/ALT) unless the user passes --gtf/--fasta.",
+        "",
+        "## Codon checks (genome segment + model, transcript strand)",
+        "| build | gene | codon | bases (aa) | genomic span |",
+        "|---|---|---|---|---|",
+        *codon_checks,
+        "",
+        "## Not bundled",
+        *log,
+        "* MTOR GRCh38: SOURCES.md flags one possibly wrong intronic base (1:11207693); it lies "
+        + ("inside" if any(m.gene == "MTOR" and m.build == "GRCh38" and any(
+            s - PAD <= 11207693 <= e + PAD for s, e in zip(m.exon_starts, m.exon_ends))
+            for m in models) else "outside")
+        + " the bundled exon +-60 bp segments.",
+        "",
+    ]
+    path.write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

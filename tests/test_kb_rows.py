@@ -1,0 +1,230 @@
+"""Every knowledgebase row, exercised end to end: one concrete alteration per row, classed the way the
+annotate stage classes it, matched against the whole bundled knowledgebase, and tiered for at least
+two tumor types (the row's own and another, usually the seed context NPC).
+
+A new row in ``knowledgebase/evidence.yaml`` without an entry in :data:`ROWS` fails
+``test_every_knowledgebase_row_has_a_case``. Tier/level expectations follow the rules in
+``varmatch/tiers.py``: on-label keeps the row's level (A/B -> Tier I, C/D -> Tier II); off-label
+A/B -> C and C/D -> D (Tier II); MIXED/TISSUE rows are tumor-agnostic (on-label everywhere).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import pytest
+
+from varmatch import kb as kbmod
+from varmatch.annotate.oncogenicity import classify
+from varmatch.kb.oncotree import OncoTree
+from varmatch.match import match
+from varmatch.models import (
+    Alteration,
+    AlterationType,
+    Direction,
+    MatchRung,
+    Oncogenicity,
+    ProteinChange,
+    Tier,
+    TumorRelation,
+)
+from varmatch.tiers import alteration_tier, tier_all
+
+KB = kbmod.load(None)
+ROLES = KB.gene_roles()
+TREE = OncoTree.bundled()
+
+
+def mutation(gene: str, p: str) -> Alteration:
+    """A protein change as the annotate stage would hand it over: consequence from the change,
+    oncogenicity and hotspot flag from the bundled hotspot table and gene roles."""
+    pc = ProteinChange.parse(p)
+    return _classed(Alteration(gene, protein=pc, consequence=pc.consequence))
+
+
+def copy_number(gene: str, kind: AlterationType) -> Alteration:
+    return _classed(Alteration(gene, type=kind))
+
+
+def _classed(alt: Alteration) -> Alteration:
+    onc, reason, hotspot = classify(alt, ROLES)
+    return dataclasses.replace(alt, oncogenicity=onc, oncogenicity_reason=reason, hotspot=hotspot)
+
+
+class Case(NamedTuple):
+    alteration: Alteration
+    oncogenicity: Oncogenicity  # what the annotate stage must call it
+    rung: MatchRung
+    tiers: tuple[tuple[str, str, str], ...]  # (patient tumor type, tier, level)
+
+
+ON = Oncogenicity.ONCOGENIC
+LO = Oncogenicity.LIKELY_ONCOGENIC
+VUS = Oncogenicity.VUS
+EXACT, CLASS = MatchRung.EXACT, MatchRung.CLASS
+DEL, AMP = AlterationType.DELETION, AlterationType.AMPLIFICATION
+
+AKT1_E17K = mutation("AKT1", "E17K")
+PIK3CA_H1047R = mutation("PIK3CA", "H1047R")
+PIK3CA_E545K = mutation("PIK3CA", "E545K")
+PTEN_R130X = mutation("PTEN", "R130*")
+PTEN_FS = mutation("PTEN", "K267Rfs*9")
+PTEN_DEL = copy_number("PTEN", DEL)
+TSC1_X = mutation("TSC1", "R509*")
+TSC2_Q1178X = mutation("TSC2", "Q1178*")
+TSC2_DEL = copy_number("TSC2", DEL)
+MTOR_S2215Y = mutation("MTOR", "S2215Y")
+
+#: row id -> the alteration that must meet it, how, and the tier it must get in two or more tumor types.
+ROWS: dict[str, Case] = {
+    # capivasertib + fulvestrant, FDA label (BREAST, A): AKT1 E17K meets the composite by its AKT1 member
+    "VM0001": Case(AKT1_E17K, ON, CLASS, (("BREAST", "I", "A"), ("BRCA", "I", "A"), ("NPC", "II", "C"))),
+    # alpelisib + fulvestrant, FDA label: PIK3CA kinase-domain hotspot
+    "VM0002": Case(PIK3CA_H1047R, ON, CLASS, (("BREAST", "I", "A"), ("NPC", "II", "C"))),
+    # inavolisib + palbociclib + fulvestrant, FDA label: PIK3CA helical-domain hotspot
+    "VM0003": Case(PIK3CA_E545K, ON, CLASS, (("BREAST", "I", "A"), ("HNSC", "II", "C"))),
+    # nab-sirolimus for PEComa (label not biomarker-restricted; TSC2 shown as context)
+    "VM0004": Case(TSC2_Q1178X, LO, CLASS, (("PECOMA", "I", "A"), ("NPC", "II", "C"))),
+    "VM0005": Case(AKT1_E17K, ON, EXACT, (("BREAST", "II", "C"), ("NPC", "II", "D"))),
+    # NCI-MATCH Y and Z1K are tumor-agnostic baskets: on-label (level C) for every tumor type
+    "VM0006": Case(AKT1_E17K, ON, EXACT, (("NPC", "II", "C"), ("BREAST", "II", "C"))),
+    "VM0007": Case(AKT1_E17K, ON, EXACT, (("NPC", "II", "C"), ("PRAD", "II", "C"))),
+    "VM0008": Case(PTEN_R130X, LO, CLASS, (("BREAST", "II", "C"), ("NPC", "II", "D"))),
+    "VM0009": Case(PTEN_DEL, LO, CLASS, (("PRAD", "II", "C"), ("NPC", "II", "D"))),
+    # PTEN loss as resistance to alpelisib (own axis)
+    "VM0010": Case(PTEN_DEL, LO, CLASS, (("BREAST", "II", "D"), ("NPC", "II", "D"))),
+    "VM0011": Case(PTEN_FS, LO, CLASS, (("BREAST", "II", "C"), ("NPC", "II", "D"))),
+    # HNSC evidence is a sibling of NPC under HEAD_NECK: off-label for NPC
+    "VM0012": Case(PIK3CA_H1047R, ON, CLASS, (("HNSC", "II", "D"), ("NPC", "II", "D"))),
+    "VM0013": Case(TSC1_X, LO, CLASS, (("BLCA", "II", "C"), ("NPC", "II", "D"))),
+    "VM0014": Case(TSC2_Q1178X, LO, EXACT, (("THAP", "II", "D"), ("NPC", "II", "D"))),
+    "VM0015": Case(mutation("TSC2", "R1459*"), LO, CLASS, (("THAP", "II", "D"), ("NPC", "II", "D"))),
+    # MTOR F2108L is not in the hotspot table: a VUS that still meets its exact resistance row
+    "VM0016": Case(mutation("MTOR", "F2108L"), VUS, EXACT, (("THAP", "II", "D"), ("NPC", "II", "D"))),
+    "VM0017": Case(mutation("MTOR", "S2035F"), VUS, EXACT, (("BREAST", "II", "D"), ("NPC", "II", "D"))),
+    "VM0018": Case(mutation("MTOR", "E2014K"), VUS, EXACT, (("BLCA", "II", "D"), ("NPC", "II", "D"))),
+    "VM0019": Case(MTOR_S2215Y, ON, CLASS, (("RCC", "II", "D"), ("CCRCC", "II", "D"), ("NPC", "II", "D"))),
+    "VM0020": Case(TSC2_DEL, LO, CLASS, (("PECOMA", "II", "D"), ("NPC", "II", "D"))),
+    "VM0021": Case(TSC1_X, LO, CLASS, (("RCC", "II", "D"), ("NPC", "II", "D"))),
+    "VM0022": Case(AKT1_E17K, ON, EXACT, (("BREAST", "II", "C"), ("NPC", "II", "D"))),
+    # CAPItello-281: FDA-approved on IHC-defined PTEN deficiency; DNA loss is a surrogate (level C)
+    "VM0023": Case(PTEN_DEL, LO, CLASS, (("PRAD", "II", "C"), ("NPC", "II", "D"))),
+    "VM0024": Case(copy_number("PIK3CA", AMP), LO, CLASS, (("NPC", "II", "D"), ("BREAST", "II", "D"))),
+    "VM0025": Case(PIK3CA_E545K, ON, CLASS, (("STAD", "II", "D"), ("NPC", "II", "D"))),
+}
+
+
+def _match_of(row_id: str, alt: Alteration, tumor: str):
+    matches = tier_all(match([alt], KB.evidence, ROLES), tumor, TREE)
+    hits = [m for m in matches if m.evidence.id == row_id]
+    assert len(hits) == 1, f"{alt} should meet {row_id} exactly once, got {len(hits)}"
+    return hits[0]
+
+
+def test_every_knowledgebase_row_has_a_case():
+    assert set(ROWS) == {ev.id for ev in KB.evidence}
+
+
+@pytest.mark.parametrize("row_id", sorted(ROWS))
+def test_row_is_met_by_its_alteration_at_the_expected_rung_and_tiers(row_id):
+    case = ROWS[row_id]
+    assert case.alteration.oncogenicity is case.oncogenicity, case.alteration.oncogenicity_reason
+    assert len(case.tiers) >= 2
+    for tumor, tier, level in case.tiers:
+        m = _match_of(row_id, case.alteration, tumor)
+        assert m.rung is case.rung
+        assert (str(m.tier), str(m.level)) == (tier, level), f"{row_id} in {tumor}: {m.why}"
+        assert m.evidence.citations and all(c.id in KB.references for c in m.evidence.citations)
+
+
+def test_own_tumor_type_keeps_the_rows_level():
+    for row_id, case in ROWS.items():
+        ev = next(e for e in KB.evidence if e.id == row_id)
+        m = _match_of(row_id, case.alteration, ev.tumor_type if ev.tumor_type != "MIXED" else "NPC")
+        assert m.relation is TumorRelation.ON_LABEL
+        assert m.level == ev.level
+
+
+# -------------------------------------------------------------------------------------- biology
+def test_akt1_e17k_in_nasopharyngeal_carcinoma_gets_only_off_label_or_basket_tiers():
+    """The seed scenario: NPC with AKT1 E17K. Every AKT inhibitor with AKT1 evidence is offered,
+    none at Tier I; breast evidence is off-label, the NCI-MATCH baskets are tumor-agnostic."""
+    matches = tier_all(match([AKT1_E17K], KB.evidence, ROLES), "NPC", TREE)
+    sens = [m for m in matches if m.evidence.direction is Direction.SENSITIVITY]
+    assert sens, "AKT1 E17K must meet the AKT-inhibitor rows"
+    assert all(m.tier is Tier.II for m in sens)
+    assert alteration_tier(AKT1_E17K, matches) is Tier.II
+    drugs = {d for m in sens for d in m.evidence.drugs}
+    assert drugs == {"capivasertib", "ipatasertib"}
+    by_id = {m.evidence.id: m for m in sens}
+    assert {"VM0001", "VM0005", "VM0006", "VM0007", "VM0022"} <= set(by_id)
+    # FDA breast approval: level C for another tumor type (AMP/ASCO/CAP 2017)
+    assert by_id["VM0001"].relation is TumorRelation.OFF_LABEL
+    assert str(by_id["VM0001"].level) == "C"
+    # breast phase I evidence: no more than level D for NPC
+    assert str(by_id["VM0005"].level) == str(by_id["VM0022"].level) == "D"
+    # tumor-agnostic baskets stand at their own level C
+    for basket in ("VM0006", "VM0007"):
+        assert by_id[basket].relation is TumorRelation.ON_LABEL
+        assert by_id[basket].evidence.tumor_type == "MIXED"
+        assert str(by_id[basket].level) == "C"
+    for m in sens:
+        assert m.evidence.citations
+        assert all(c.id in KB.references for c in m.evidence.citations)
+        assert "Tier II" in m.why
+
+
+def test_npc_context_places_pathway_drugs_after_platinum_and_pd1():
+    lines = KB.context["NPC"]["lines"]
+    assert any("off-label" in ln["line"] and "PD-1" in ln["line"] for ln in lines)
+    assert all(ln["citation"] in KB.references for ln in lines)
+
+
+def test_acquired_mtor_f2108l_is_resistance_only_and_never_raises_the_sensitivity_tier():
+    alt = mutation("MTOR", "F2108L")
+    matches = tier_all(match([alt], KB.evidence, ROLES), "THAP", TREE)
+    assert matches and all(m.evidence.direction is Direction.RESISTANCE for m in matches)
+    assert alteration_tier(alt, matches) is Tier.III
+
+
+def test_pten_loss_is_both_an_akt_inhibitor_marker_and_alpelisib_resistance_in_breast():
+    matches = tier_all(match([PTEN_DEL], KB.evidence, ROLES), "BREAST", TREE)
+    resist = {m.evidence.id for m in matches if m.evidence.direction is Direction.RESISTANCE}
+    sens = {m.evidence.id for m in matches if m.evidence.direction is Direction.SENSITIVITY}
+    assert resist == {"VM0010", "VM0011"}
+    assert {"VM0001", "VM0008"} <= sens
+    assert all("alpelisib" in m.evidence.drugs for m in matches if m.evidence.id in resist)
+
+
+def test_pten_deletion_in_prostate_is_not_tier_one_because_the_label_biomarker_is_ihc():
+    matches = tier_all(match([PTEN_DEL], KB.evidence, ROLES), "PRAD", TREE)
+    capi = [m for m in matches if m.evidence.id == "VM0023"]
+    assert capi and capi[0].tier is Tier.II
+    assert any("immunohistochemistry" in r for r in capi[0].evidence.requirements)
+
+
+def test_rapalog_rcc_cohort_is_split_into_one_row_per_drug():
+    rows = [e for e in KB.evidence if e.id in ("VM0019", "VM0021")]
+    assert sorted(d for e in rows for d in e.drugs) == ["everolimus", "temsirolimus"]
+    assert all(len(e.drugs) == 1 and not e.partners for e in rows)
+
+
+def test_no_row_lists_two_pathway_drugs_as_if_given_together():
+    pathway = {"everolimus", "temsirolimus", "sirolimus", "nab-sirolimus", "capivasertib",
+               "ipatasertib", "alpelisib", "inavolisib"}
+    for ev in KB.evidence:
+        assert len(set(ev.drugs) & pathway) <= 1, ev.id
+
+
+def test_synonymous_or_vus_changes_do_not_meet_class_rows():
+    vus = mutation("PIK3CA", "A2V")
+    assert vus.oncogenicity is VUS
+    hits = match([vus], KB.evidence, ROLES)
+    assert hits == []
+
+
+def test_other_akt1_codon17_change_does_not_meet_e17k_exact_rows():
+    alt = mutation("AKT1", "E17G")
+    ids = {c.evidence.id for c in match([alt], KB.evidence, ROLES)}
+    assert not ids & {"VM0005", "VM0006", "VM0007", "VM0022"}
