@@ -192,3 +192,20 @@ def test_help_explains_itself():
     for cmd in ("run", "annotate", "match", "kb"):
         h = vm(cmd, "--help")
         assert h.returncode == 0 and len(h.stdout) > 200, cmd
+
+
+def test_bcf_input_gives_the_same_result_as_vcf(tmp_path):
+    bcf = tmp_path / "hnsc.bcf"
+    subprocess.run(["bcftools", "view", "-Ob", "-o", str(bcf),
+                    str(SAMPLES / "hnsc_tumor_normal.mutect2.GRCh38.vcf")], check=True)
+    a = run_json(bcf, "-t", "HNSC")
+    b = run_json(SAMPLES / "hnsc_tumor_normal.mutect2.GRCh38.vcf", "-t", "HNSC")
+    assert a["alterations"][0]["alteration"] == "PIK3CA p.E545K"
+    assert therapies(a) == therapies(b)
+
+
+def test_sample_option_reads_the_normal_column_when_asked():
+    d = run_json(SAMPLES / "hnsc_tumor_normal.mutect2.GRCh38.vcf", "--sample", "HN-088-N")
+    # in the normal: PTEN R130* has 64 reads, PIK3CA E545Q one read, E545K none
+    assert [a["alteration"] for a in d["alterations"]] == ["PIK3CA p.E545Q", "PTEN p.R130*"]
+    assert any(e["call"].startswith("PIK3CA p.E545K") for e in d["excluded"])

@@ -535,6 +535,9 @@ class Evidence:
     partners: tuple[str, ...] = ()  # combination partners that are not the pathway drug
     requirements: tuple[str, ...] = ()  # what DNA cannot show (receptor status, IHC, prior lines)
     regulatory: str = ""  # e.g. "FDA 2023-11-16"
+    # False when the source does not tie the therapy to this biomarker (e.g. an approval for a
+    # tumor type regardless of genotype): such a row is shown on-label only, never extrapolated.
+    biomarker_restricted: bool = True
     source_file: str = ""
 
     @property

@@ -131,6 +131,9 @@ def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel
     effect = "response to" if ev.direction is Direction.SENSITIVITY else "resistance to"
     head = (f"Tier {tier} (level {level}): {source} links {ev.biomarker} to {effect} "
             f"{ev.therapy} in {where}; {alts} meets it at the {c.rung} rung.")
+    if not ev.biomarker_restricted:
+        head += (" The source does not restrict this therapy to the biomarker: it applies to the "
+                 "tumor type whatever the genotype.")
     if rule == "on-label":
         if ev.tumor_type in TUMOR_AGNOSTIC:
             rel_text = "The evidence is tumor-agnostic, so it applies to this tumor type."
@@ -149,7 +152,11 @@ def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel
 
 
 def tier_all(candidates: list[Candidate], patient: str, tree: OncoTree) -> list[Match]:
+    """Tier every candidate; rows not tied to their biomarker (``biomarker_restricted: false``)
+    are kept on-label only: outside their tumor type they say nothing about this alteration."""
     matches = [tier_candidate(c, patient, tree) for c in candidates]
+    matches = [m for m in matches
+               if m.evidence.biomarker_restricted or m.relation is TumorRelation.ON_LABEL]
     return sorted(matches, key=Match.sort_key)
 
 

@@ -15,7 +15,7 @@ import logging
 from dataclasses import replace
 
 from varmatch.errors import AnnotationRequiredError
-from varmatch.models import Alteration, Build, ExcludedCall
+from varmatch.models import Alteration, Build, Consequence, ExcludedCall
 from varmatch.readers import RawCall, SampleCalls
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,8 @@ class Annotator:
         excluded = list(sc.excluded)
         for key, alt in list(found.items()):
             c = alt.consequence
+            if c is None and alt.protein is not None and alt.protein.kind == "synonymous":
+                c = Consequence.SYNONYMOUS
             if alt.type.value == "mutation" and c is not None and not c.is_protein_altering:
                 # intronic, UTR, synonymous: listed with the reason, never matched
                 del found[key]

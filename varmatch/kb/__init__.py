@@ -62,6 +62,7 @@ EVIDENCE_SCHEMA = {
         "summary": {"type": "string", "minLength": 10},
         "curated": {"type": "string", "format": "date"},
         "note": {"type": "string"},
+        "biomarker_restricted": {"type": "boolean"},
     },
     "$defs": {
         "biomarker": {
@@ -284,6 +285,7 @@ def _row_to_evidence(row: dict, where: str, problems: list[str]) -> Evidence | N
         partners=tuple(p.lower() for p in row.get("partners", ())),
         requirements=tuple(row.get("requirements", ())),
         regulatory=row.get("regulatory", ""),
+        biomarker_restricted=row.get("biomarker_restricted", True),
         source_file="evidence.yaml",
     )
 
