@@ -13,6 +13,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 echo "== pip install .[test]"
 python3 -m pip install --quiet --disable-pip-version-check ".[test]"
+echo "== browser for tests/test_report.py (Debian chromium + playwright)"
+bash scripts/install_browser.sh
 echo "== varmatch kb validate --strict"
 varmatch kb validate --strict
 echo "== pytest"

@@ -72,7 +72,15 @@ def _input_options(f):
                      help="Genome build (default: detected from the header).")(f)
     f = click.option("--include-filtered", is_flag=True,
                      help="Keep calls whose FILTER is not PASS (default: left out, listed as excluded).")(f)
-    f = click.option("--format", "input_format", help="Input format (default: sniffed from content): vcf, table.")(f)
+    f = click.option("--format", "input_format",
+                     help="Input format (default: sniffed from content): vcf, maf, cna, fusion, "
+                          "foundation, tso500, table.")(f)
+    f = click.option("--clinical", type=click.Path(dir_okay=False),
+                     help="MAF clinical sidecar (SAMPLE_ID, ONCOTREE_CODE) for per-sample tumor types.")(f)
+    f = click.option("--amp-threshold", type=float, default=5.0, show_default=True,
+                     help="Absolute copy number at or above which a gene counts as amplified.")(f)
+    f = click.option("--del-threshold", type=float, default=0.5, show_default=True,
+                     help="Absolute copy number at or below which a gene counts as deeply deleted.")(f)
     f = click.option("--kb", "kb_path", type=click.Path(file_okay=False),
                      help="Use another knowledgebase directory.")(f)
     f = click.option("--gtf", type=click.Path(dir_okay=False),
@@ -82,7 +90,8 @@ def _input_options(f):
     return f
 
 
-def _options(tumor_type, sample, genome, include_filtered, input_format, kb_path, gtf, fasta):
+def _options(tumor_type, sample, genome, include_filtered, input_format, kb_path, gtf, fasta,
+             clinical=None, amp_threshold=5.0, del_threshold=0.5):
     from varmatch.models import Build
     from varmatch.pipeline import Options
 
@@ -90,7 +99,8 @@ def _options(tumor_type, sample, genome, include_filtered, input_format, kb_path
         raise UsageError("--gtf needs --fasta (the reference sequence for the models)")
     return Options(tumor_type=tumor_type, sample=sample, genome=Build(genome) if genome else None,
                    include_filtered=include_filtered, input_format=input_format, kb_path=kb_path,
-                   gtf=gtf, fasta=fasta)
+                   gtf=gtf, fasta=fasta, clinical=clinical, amp_threshold=amp_threshold,
+                   del_threshold=del_threshold)
 
 
 def _spool_stdin(path: str) -> tuple[str, str | None]:
@@ -127,7 +137,8 @@ def _emit(results, out_dir, output, formats) -> None:
               type=click.Path(file_okay=False), help="Directory for <sample>.varmatch.<format> files.")
 @click.option("-o", "--output", help="Write one format to this file instead ('-' for stdout).")
 @click.option("--formats", default="json,tsv", show_default=True,
-              help="Comma-separated output formats: json, tsv, alterations.")
+              help="Comma-separated output formats: json, tsv, html (report), vcf (annotated "
+                   "input), multiqc (custom-content table), alterations.")
 @click.option("--fail-on-empty", is_flag=True, help=f"Exit {EXIT_EMPTY} when nothing is actionable.")
 @_input_options
 def run(input_path, tumor_type, out_dir, output, formats, fail_on_empty, **opts):
@@ -139,10 +150,10 @@ def run(input_path, tumor_type, out_dir, output, formats, fail_on_empty, **opts)
     path, tmp = _spool_stdin(input_path)
     try:
         results = list(run_file(path, options))
+        _emit(results, out_dir, output, formats)  # the vcf writer re-reads the input
     finally:
         if tmp:
             os.unlink(tmp)
-    _emit(results, out_dir, output, formats)
     n = sum(1 for r in results for m in r.matches if m.evidence.direction.value == "sensitivity")
     for r in results:
         log.info("%s: %d pathway alteration(s), %d therapy match(es)", r.sample,
@@ -177,7 +188,8 @@ def annotate(input_path, output, formats, **opts):
 @click.option("-t", "--tumor-type", help="Patient's tumor type (OncoTree code).")
 @click.option("--out", "out_dir", default="results", show_default=True, type=click.Path(file_okay=False))
 @click.option("-o", "--output", help="Write one format to this file ('-' for stdout).")
-@click.option("--formats", default="json,tsv", show_default=True)
+@click.option("--formats", default="json,tsv", show_default=True,
+              help="Comma-separated: json, tsv, html, vcf, multiqc, alterations.")
 @click.option("--kb", "kb_path", type=click.Path(file_okay=False), help="Use another knowledgebase directory.")
 def match(input_path, tumor_type, out_dir, output, formats, kb_path):
     """Match an annotated alterations table (from `varmatch annotate`, or gene + protein_change

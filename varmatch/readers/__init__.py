@@ -112,4 +112,10 @@ def read(path: str | Path, fmt: str | None = None, **options) -> Iterator[Sample
 
 def _load_builtin_readers() -> None:
     # Imported for their @register side effect; kept lazy so `varmatch --help` stays fast.
-    from varmatch.readers import table, vcf  # noqa: F401
+    # Import order is sniffing order: specific formats first (vendor reports, MAF before the
+    # generic table reader, which would also accept a MAF's HGVSp_Short), the gene table and VCF
+    # last.
+    import importlib
+
+    for name in ("vendor", "maf", "fusion", "cna", "table", "vcf"):
+        importlib.import_module(f"varmatch.readers.{name}")

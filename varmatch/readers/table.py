@@ -44,6 +44,8 @@ def _sniff(path: Path, head: bytes) -> bool:
     if head.startswith(b"#varmatch alterations"):
         return True
     h = _header(head)
+    if h and "tumor_sample_barcode" in h[0] and "variant_classification" in h[0]:
+        return False  # a MAF: the maf reader takes it
     return bool(h) and any(c in h[0] for c in GENE_COLS) and any(c in h[0] for c in PROTEIN_COLS + ("type",))
 
 

@@ -282,6 +282,8 @@ def read_vcf(
     regions_for: Callable[[Build], list[tuple[str, int, int, str]]] | None = None,
     genes: frozenset[str] | None = None,
     preferred: dict[str, set[str]] | None = None,
+    amp_threshold: float = 5.0,
+    del_threshold: float = 0.5,
     **_ignored,
 ) -> Iterator[SampleCalls]:
     """Yield one :class:`SampleCalls` for the tumor sample of ``path``.
@@ -290,9 +292,16 @@ def read_vcf(
     regions) that rejects records outside pathway genes cheaply; ``regions_for(build)`` gives the
     regions for indexed reads. htslib's own messages are routed into logging.
     """
+    from varmatch.readers import cna, fusion
+
     with htslib_messages():
         result = _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_for,
                            genes, preferred)
+        # symbolic records: copy number (<CNV>/<DEL>/<DUP>) and fusion breakends (Ion Reporter);
+        # each re-reads the file only when the header declares such ALTs
+        cna.cnv_from_vcf(path, result, include_filtered, amp_threshold, del_threshold,
+                         regions_for=regions_for, genes=genes)
+        fusion.fusions_from_vcf(path, result, include_filtered, genes=genes)
     yield result
 
 

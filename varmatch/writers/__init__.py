@@ -40,7 +40,7 @@ def register(name: str, suffix: str, description: str):
 
 
 def _load_builtin() -> None:
-    from varmatch.writers import json_writer, tsv  # noqa: F401
+    from varmatch.writers import html, json_writer, multiqc, tsv, vcf_out  # noqa: F401
 
 
 def get(name: str) -> WriterSpec:
@@ -66,6 +66,12 @@ def safe_name(sample: str) -> str:
     return name or "sample"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | Path):
     """Open ``path`` for text writing via a temp file renamed into place on success."""
@@ -79,6 +85,7 @@ def atomic_open(path: str | Path):
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
