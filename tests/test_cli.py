@@ -94,11 +94,13 @@ def test_tumor_normal_pair_reads_tumor_from_second_column():
     assert temsirolimus and temsirolimus[0]["relation"] == "on-label"
 
 
-def test_run_writes_json_and_tsv_files(tmp_path):
+def test_run_writes_json_tsv_and_html_files(tmp_path):
     p = vm("run", SAMPLES / "npc_akt1_e17k.mutect2.GRCh38.vcf.gz", "-t", "NPC", "--out", tmp_path)
     assert p.returncode == 0, p.stderr.decode()
-    assert sorted(f.name for f in tmp_path.iterdir()) == ["NPC-017-T.varmatch.json",
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["NPC-017-T.varmatch.html",
+                                                         "NPC-017-T.varmatch.json",
                                                          "NPC-017-T.varmatch.tsv"]
+    assert oct((tmp_path / "NPC-017-T.varmatch.json").stat().st_mode & 0o777) != "0o600"
     header = (tmp_path / "NPC-017-T.varmatch.tsv").read_text().splitlines()[0].split("\t")
     assert header[:4] == ["sample", "tumor_type", "gene", "alteration"] and "why" in header
 

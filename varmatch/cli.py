@@ -136,7 +136,7 @@ def _emit(results, out_dir, output, formats) -> None:
 @click.option("--out", "out_dir", default="results", show_default=True,
               type=click.Path(file_okay=False), help="Directory for <sample>.varmatch.<format> files.")
 @click.option("-o", "--output", help="Write one format to this file instead ('-' for stdout).")
-@click.option("--formats", default="json,tsv", show_default=True,
+@click.option("--formats", default="json,tsv,html", show_default=True,
               help="Comma-separated output formats: json, tsv, html (report), vcf (annotated "
                    "input), multiqc (custom-content table), alterations.")
 @click.option("--fail-on-empty", is_flag=True, help=f"Exit {EXIT_EMPTY} when nothing is actionable.")
@@ -188,7 +188,7 @@ def annotate(input_path, output, formats, **opts):
 @click.option("-t", "--tumor-type", help="Patient's tumor type (OncoTree code).")
 @click.option("--out", "out_dir", default="results", show_default=True, type=click.Path(file_okay=False))
 @click.option("-o", "--output", help="Write one format to this file ('-' for stdout).")
-@click.option("--formats", default="json,tsv", show_default=True,
+@click.option("--formats", default="json,tsv,html", show_default=True,
               help="Comma-separated: json, tsv, html, vcf, multiqc, alterations.")
 @click.option("--kb", "kb_path", type=click.Path(file_okay=False), help="Use another knowledgebase directory.")
 def match(input_path, tumor_type, out_dir, output, formats, kb_path):
