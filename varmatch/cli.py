@@ -33,18 +33,28 @@ Exit codes: 0 success (with or without findings), 2 input error, 3 usage error,
 {RESEARCH_USE}"""
 
 
+NOTICE = 25  # between INFO and WARNING: what a user sees by default ("wrote results/x.json")
+logging.addLevelName(NOTICE, "NOTICE")
+
+
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return json.dumps({"level": record.levelname.lower(), "logger": record.name,
                            "message": record.getMessage()})
 
 
+class _TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        if record.levelno == NOTICE:
+            return f"varmatch: {record.getMessage()}"
+        return f"varmatch: {record.levelname.lower()}: {record.getMessage()}"
+
+
 def _setup_logging(verbose: int, quiet: bool, log_format: str) -> None:
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else
-                                         logging.INFO if verbose else logging.WARNING)
+                                         logging.INFO if verbose else NOTICE)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonFormatter() if log_format == "json"
-                         else logging.Formatter("varmatch: %(levelname)s: %(message)s"))
+    handler.setFormatter(_JsonFormatter() if log_format == "json" else _TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -103,6 +113,11 @@ def _options(tumor_type, sample, genome, include_filtered, input_format, kb_path
                    del_threshold=del_threshold)
 
 
+def _say(message: str) -> None:
+    """A progress line on stderr ("wrote ..."), through logging so --quiet and --log-format apply."""
+    log.log(NOTICE, message)
+
+
 def _spool_stdin(path: str) -> tuple[str, str | None]:
     """``-`` means stdin: copy it to a temp file so formats can be sniffed and indexed."""
     if path != "-":
@@ -122,11 +137,10 @@ def _emit(results, out_dir, output, formats) -> None:
         with writers.atomic_open(output) as fh:
             spec.write(results, fh)
         if output != "-":
-            click.echo(f"wrote {output}", err=True)
+            _say(f"wrote {output}")
         return
     for path in writers.write_outputs(results, out_dir, names):
-        log.info("wrote %s", path)
-        click.echo(f"wrote {path}", err=True)
+        _say(f"wrote {path}")
 
 
 @cli.command(epilog=EPILOG)
@@ -280,10 +294,54 @@ def kb_tumor_types(query):
             click.echo(f"{code}\t{name}\t{tree.parent(code) or ''}")
 
 
+@cli.command(epilog=EPILOG)
+@click.argument("inputs", metavar="SAMPLESHEET|MAF|RESULT.json...", nargs=-1, required=True,
+                type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", default="cohort", show_default=True,
+              type=click.Path(file_okay=False),
+              help="Folder for samples/<sample>.varmatch.* and the cohort.* summary files.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Worker processes (default: the usable cores; 1 runs in this process).")
+@click.option("-t", "--tumor-type",
+              help="OncoTree code for samples whose samplesheet row or clinical file gives none.")
+@click.option("--formats", default="json,tsv", show_default=True,
+              help="Per-sample output formats: json, tsv, html, vcf, multiqc, alterations.")
+@click.option("--summary-only", is_flag=True,
+              help="Write only the cohort summary, no per-sample files.")
+@_input_options
+def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, sample, **opts):
+    """Run many samples (a samplesheet with sample, vcf, tumor_type columns, or a MAF) in
+    parallel, or summarise existing *.varmatch.json results, and write a cohort summary:
+    actionable alterations per sample, counts per gene/drug/tier, an alteration-by-sample
+    matrix and an HTML page with an oncoprint."""
+    from varmatch.cohort import run_cohort
+    from varmatch.errors import EXIT_INPUT
+
+    if sample:
+        raise UsageError("--sample does not apply to a cohort; give a vcf_sample column in the "
+                         "samplesheet")
+    options = _options(tumor_type, None, **opts)
+    summary = run_cohort(list(inputs), out_dir, options, jobs=jobs, formats=formats,
+                         summary_only=summary_only)
+    _say(f"wrote {out_dir}/cohort.html: {summary.n_samples} samples, "
+         f"{summary.n_actionable} with actionable alterations, {len(summary.failed)} failed")
+    if summary.failed:
+        sys.exit(EXIT_INPUT)
+
+
 # --------------------------------------------------------------------------------------------------
+def _error(message: str) -> None:
+    """One error line on stderr, JSON when --log-format json was asked for."""
+    if logging.getLogger().handlers:
+        log.error(message)
+    else:  # failed before logging was set up (bad global option)
+        click.echo(f"varmatch: error: {message}", err=True)
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False, prog_name="varmatch")
+        sys.stdout.flush()  # inside the try, so a closed pipe is handled below
     except click.exceptions.Abort:
         click.echo("varmatch: aborted", err=True)
         sys.exit(130)
@@ -291,14 +349,14 @@ def main() -> None:
         exc.show()
         sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
     except KnowledgebaseError as exc:
-        click.echo(f"varmatch: error: {exc}", err=True)
-        for p in exc.problems:
-            click.echo(f"  {p}", err=True)
+        _error(str(exc) + "".join(f"\n  {p}" for p in exc.problems))
         sys.exit(exc.exit_code)
     except VarmatchError as exc:
-        click.echo(f"varmatch: error: {exc}", err=True)
+        _error(str(exc))
         sys.exit(exc.exit_code)
     except BrokenPipeError:
+        # the reader of our stdout went away (`| head`): not an error; silence the final flush
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
     except Exception as exc:  # noqa: BLE001 - a bug: say so in one line, keep details for --debug
         if os.environ.get("VARMATCH_DEBUG"):

@@ -38,23 +38,6 @@ class Options:
     del_threshold: float = 0.5  # absolute copy number at or below which a gene is deeply deleted
 
 
-def _samples(path: str | Path, opts: Options, annotator: Annotator):
-    return readers.read(
-        path,
-        opts.input_format,
-        sample=opts.sample,
-        include_filtered=opts.include_filtered,
-        genome=opts.genome,
-        clinical=opts.clinical,
-        amp_threshold=opts.amp_threshold,
-        del_threshold=opts.del_threshold,
-        gene_filter_for=annotator.gene_filter,
-        regions_for=annotator.regions,
-        genes=annotator.genes,
-        preferred=annotator.preferred,
-    )
-
-
 def resolve_tumor_type(requested: str | None, stated: str | None, tree: OncoTree,
                        notes: list[str]) -> str:
     """--tumor-type wins; a conflicting type stated in the file is reported, never silent."""
@@ -78,35 +61,58 @@ def resolve_tumor_type(requested: str | None, stated: str | None, tree: OncoTree
     return ROOT
 
 
-def run_file(path: str | Path, opts: Options, with_matches: bool = True) -> Iterator[SampleResult]:
-    kb = kbmod.load(opts.kb_path) if opts.kb_path else kbmod.bundled()
-    tree = OncoTree.bundled()
-    if opts.tumor_type:
-        tree.resolve(opts.tumor_type)  # fail on a bad code before reading anything
-    roles = kb.gene_roles()
-    annotator = Annotator(kb.pathway_genes, roles, opts.gtf, opts.fasta, kb.preferred_transcripts())
-    for sc in _samples(path, opts, annotator):
-        alterations, excluded = annotator.annotate_sample(sc)
-        notes = list(sc.notes)
-        tumor = resolve_tumor_type(opts.tumor_type, sc.tumor_type, tree, notes)
+class Engine:
+    """Knowledgebase, OncoTree and annotator, loaded once; turns inputs into results.
+
+    ``run_file`` uses one engine per call; cohort mode keeps one per worker process.
+    """
+
+    def __init__(self, opts: Options):
+        self.opts = opts
+        self.kb = kbmod.load(opts.kb_path) if opts.kb_path else kbmod.bundled()
+        self.tree = OncoTree.bundled()
+        self.roles = self.kb.gene_roles()
+        self.annotator = Annotator(self.kb.pathway_genes, self.roles, opts.gtf, opts.fasta,
+                                   self.kb.preferred_transcripts())
+
+    def samples(self, path: str | Path, opts: Options | None = None) -> Iterator:
+        """The :class:`~varmatch.readers.SampleCalls` of one input, read with the pathway filter."""
+        o = opts or self.opts
+        a = self.annotator
+        return readers.read(
+            path, o.input_format, sample=o.sample, include_filtered=o.include_filtered,
+            genome=o.genome, clinical=o.clinical, amp_threshold=o.amp_threshold,
+            del_threshold=o.del_threshold, gene_filter_for=a.gene_filter, regions_for=a.regions,
+            genes=a.genes, preferred=a.preferred,
+        )
+
+    def result(self, sc, input_path: str, tumor_type: str | None = None,
+               with_matches: bool = True) -> SampleResult:
+        """Annotate, match and tier one sample; ``tumor_type`` overrides what the file states."""
+        alterations, excluded = self.annotator.annotate_sample(sc)
+        notes = list(sc.notes)  # after annotation: it may add notes (e.g. an inferred build)
+        tumor = resolve_tumor_type(tumor_type, sc.tumor_type, self.tree, notes)
         matches = []
         if with_matches:
-            matches = tier_all(match(alterations, kb.evidence, roles), tumor, tree)
-        context = tuple(_context_lines(kb, tumor, tree))
-        yield SampleResult(
-            sample=sc.sample,
-            tumor_type=tumor,
-            tumor_type_name=tree.name(tumor),
-            build=sc.build,
-            input_path=str(path),
-            alterations=tuple(alterations),
-            matches=tuple(matches),
-            excluded=tuple(excluded),
-            notes=tuple(notes),
-            kb_version=kb.manifest.version,
-            kb_checksum=kb.manifest.checksum,
-            context=context,
+            matches = tier_all(match(alterations, self.kb.evidence, self.roles), tumor, self.tree)
+        return SampleResult(
+            sample=sc.sample, tumor_type=tumor, tumor_type_name=self.tree.name(tumor),
+            build=sc.build, input_path=input_path, alterations=tuple(alterations),
+            matches=tuple(matches), excluded=tuple(excluded), notes=tuple(notes),
+            kb_version=self.kb.manifest.version, kb_checksum=self.kb.manifest.checksum,
+            context=tuple(self.context(tumor)),
         )
+
+    def context(self, tumor: str) -> list[str]:
+        return _context_lines(self.kb, tumor, self.tree)
+
+
+def run_file(path: str | Path, opts: Options, with_matches: bool = True) -> Iterator[SampleResult]:
+    engine = Engine(opts)
+    if opts.tumor_type:
+        engine.tree.resolve(opts.tumor_type)  # fail on a bad code before reading anything
+    for sc in engine.samples(path):
+        yield engine.result(sc, str(path), opts.tumor_type, with_matches)
 
 
 def _context_lines(kb, tumor: str, tree: OncoTree) -> list[str]:

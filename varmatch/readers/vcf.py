@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from varmatch.errors import FormatError, SampleError
+from varmatch.errors import FormatError, InputError, SampleError
 from varmatch.models import Build, Variant
 from varmatch.readers import RawCall, SampleCalls, register
 
@@ -330,6 +330,17 @@ def _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_f
     build = genome or _detect_build(vcf, header)
     parser = detect_annotation(header, preferred)
     gene_filter = gene_filter_for(build) if gene_filter_for and build else None
+    line_map: list[int] | None = None
+    tmp = None
+    if build is not None and regions_for is not None and head[:3] != b"BCF" and not _indexed(path):
+        # unindexed text VCF: keep only the lines in pathway regions before cyvcf2 parses anything;
+        # annotated files also keep lines naming a pathway gene that has no bundled coordinates
+        regions = regions_for(build)
+        unmapped = sorted(set(genes or ()) - {g for *_, g in regions}) if parser else []
+        spelling = {"ANNOVAR": "={}", "IonReporter": "'gene':'{}'"}.get(
+            parser.name if parser else "", "|{}|")
+        tmp, line_map = _prefilter(path, regions, [spelling.format(g) for g in unmapped])
+        vcf = VCF(tmp, lazy=True, threads=1)
     out = SampleCalls(sample=sample_name, source=str(path), build=build,
                       annotation_source=parser.name if parser else "")
     m = re.search(r"^##(?:tumor_type|disease|TCGA_CODE|oncotree_code)=(\S+)", header, re.M | re.I)
@@ -338,8 +349,18 @@ def _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_f
     if idx is None:
         out.notes.append("sites-only VCF: no sample columns, so no depth or allele fraction")
 
-    records = _iter_records(vcf, path, build, regions_for)
-    line = header_lines
+    try:
+        _read_records(vcf, path, build, regions_for, line_map, header_lines, parser, gene_filter,
+                      formats, idx, include_filtered, genes, out)
+    finally:
+        if tmp:
+            os.unlink(tmp)
+    return out
+
+
+def _read_records(vcf, path, build, regions_for, line_map, header_lines, parser, gene_filter,
+                  formats, idx, include_filtered, genes, out: SampleCalls) -> None:
+    records = _iter_records(vcf, path, build, regions_for, line_map)
     n_seen = 0
     for rec, line in records:
         n_seen += 1
@@ -349,7 +370,8 @@ def _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_f
         if not ref or not re.fullmatch(r"[ACGTNacgtn]+", ref):
             raise FormatError(f"REF {ref!r} is not a DNA sequence; expected A, C, G, T or N", path, line)
         end = pos + len(ref) - 1
-        if gene_filter is not None and not gene_filter(chrom, pos, end) and parser is None:
+        if (gene_filter is not None and line_map is None and parser is None
+                and not gene_filter(chrom, pos, end)):
             continue
         filt = rec.FILTER
         filters = tuple(filt.split(";")) if filt else ("PASS",)
@@ -359,7 +381,7 @@ def _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_f
                 continue  # symbolic alleles are copy number / SV, read by their own readers
             depth, alt_depth, vaf = allele_support(rec, formats, idx, k)
             variant = Variant(chrom, pos, ref.upper(), alt.upper(), build, depth, alt_depth, vaf,
-                              filters, f"{path.name}:{line}")
+                              filters, f"{path.name}:{line}" if line else path.name)
             annotations = ()
             if parser is not None:
                 annotations = tuple(parser.alterations(info_get, alt, k, variant, genes, alts=rec.ALT))
@@ -375,7 +397,6 @@ def _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_f
                 continue
             out.calls.append(RawCall(variant, annotations))
     log.info("%s: %d records read in pathway regions, %d calls kept", path, n_seen, len(out.calls))
-    return out
 
 
 def _unsupported(rec, idx: int, k: int, alt_depth: int | None, vaf: float | None) -> bool:
@@ -397,14 +418,151 @@ def _info_getter(rec) -> Callable[[str], object]:
     return get
 
 
-def _iter_records(vcf, path: Path, build: Build | None, regions_for) -> Iterator[tuple[object, int]]:
-    """Records with their 1-based line number (header lines + record index, for messages).
+def _indexed(path: Path) -> bool:
+    return any(os.path.exists(str(path) + ext) for ext in (".tbi", ".csi"))
+
+
+def _scan(fh, out, merged: dict[bytes, tuple[list[int], list[int]]], token_re: list[bytes],
+          kept: list[int],
+          block: int = 1 << 22) -> None:
+    """Write the header and the wanted records of ``fh`` to ``out``; append their line numbers.
+
+    Works on 4 MB blocks: one compiled regex finds, in C, the lines on a pathway contig, and
+    substring search the lines naming a token gene (``token_re``); only those reach Python. Records off every
+    pathway contig are never looked at one by one.
+    """
+    import bisect
+
+    # anchored on a literal newline, not on ^ with re.M: the engine then skips ahead 5x faster
+    line_re = re.compile(rb"\n(" + b"|".join(re.escape(c) for c in merged) + rb")\t(\d+)\t")
+    carry, line_base, in_header = b"", 0, True
+    while True:
+        chunk = fh.read(block)
+        data = carry + chunk
+        if chunk:
+            cut = data.rfind(b"\n") + 1
+            data, carry = data[:cut], data[cut:]
+        else:
+            carry = b""
+        if not data:
+            if not chunk:
+                break
+            continue
+        start = 0
+        if in_header:
+            while start < len(data) and data[start:start + 1] == b"#":
+                nl = data.find(b"\n", start)
+                nl = len(data) - 1 if nl < 0 else nl
+                out.write(data[start:nl + 1])
+                start = nl + 1
+                line_base += 1
+            if start < len(data):
+                in_header = False
+        hits: dict[int, None] = {}  # start offsets of wanted lines, in order
+        nl_data = b"\n" + data  # so the first line also follows a newline; offsets shift by one
+        for m in line_re.finditer(nl_data, start):
+            iv = merged[m.group(1)]
+            pos = int(m.group(2))
+            i = bisect.bisect_right(iv[0], pos) - 1
+            if i >= 0 and pos <= iv[1][i]:
+                hits[m.start()] = None  # = offset of the line in data
+        for needle in token_re or ():
+            at = data.find(needle, start)
+            while at >= 0:
+                hits[data.rfind(b"\n", 0, at) + 1] = None
+                at = data.find(needle, data.find(b"\n", at) + 1 or len(data))
+        last, line_no = start, line_base
+        for off in sorted(hits):
+            line_no += data.count(b"\n", last, off)
+            last = off
+            nl = data.find(b"\n", off)
+            out.write(data[off:nl + 1] if nl >= 0 else data[off:] + b"\n")
+            kept.append(line_no + 1)
+        line_base += data.count(b"\n", start) if start else data.count(b"\n")
+        if not chunk:
+            break
+
+
+def _prefilter(path: Path, regions, tokens: list[str]) -> tuple[str, list[int]]:
+    """Copy the header and the records that can matter into a temp file; return it and the
+    original line number of every kept record.
+
+    A record is kept when its position falls in a pathway region or when its line contains one of
+    ``tokens`` (pathway genes without bundled coordinates, spelled as the annotation writes them). Records elsewhere
+    are never parsed, as with a region query on an indexed file, so a format error outside the
+    pathway regions goes unreported. One pass over the text, no per-record parsing: this is what
+    keeps whole-genome VCFs fast.
+    """
+    import gzip
+
+    merged: dict[bytes, tuple[list[int], list[int]]] = {}
+    for chrom, start, end, _gene in sorted(regions, key=lambda r: (r[0], r[1])):
+        for name in {chrom.removeprefix("chr"), "chr" + chrom.removeprefix("chr")}:
+            starts, ends = merged.setdefault(name.encode(), ([], []))
+            if ends and start <= ends[-1] + 1:
+                ends[-1] = max(ends[-1], end)
+            else:
+                starts.append(start)
+                ends.append(end)
+    # gene symbols spelled as the annotator writes them (|GENE| for VEP/SnpEff): substring search
+    token_re = [t.encode() for t in tokens]
+    with open(path, "rb") as probe:
+        gz = probe.read(2) == b"\x1f\x8b"
+    fd, tmp = tempfile.mkstemp(prefix="varmatch-", suffix=".vcf")
+    kept: list[int] = []
+    try:
+        with _decompressed(path, gz) as fh, os.fdopen(fd, "wb", buffering=1 << 20) as out:
+            _scan(fh, out, merged, token_re, kept)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        os.unlink(tmp)
+        raise InputError(f"cannot read ({exc}); is the file complete?", path) from None
+    return tmp, kept
+
+
+@contextlib.contextmanager
+def _decompressed(path: Path, gz: bool):
+    """The file's text as a binary stream. BGZF/gzip is inflated by a ``bgzip -dc`` child process
+    when bgzip is installed (it then runs on another core, in parallel with our scan), else by
+    Python's gzip module."""
+    import gzip
+    import shutil
+    import subprocess
+
+    if not gz:
+        with open(path, "rb", buffering=1 << 20) as fh:
+            yield fh
+        return
+    exe = shutil.which("bgzip")
+    if exe is None:
+        with gzip.open(path, "rb") as fh:
+            yield fh
+        return
+    proc = subprocess.Popen([exe, "-dc", str(path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, bufsize=1 << 20)
+    try:
+        yield proc.stdout
+        proc.stdout.close()
+        err = proc.stderr.read().decode("utf-8", "replace").strip()
+        if proc.wait() != 0:
+            raise OSError(err.splitlines()[-1] if err else f"bgzip exited {proc.returncode}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _iter_records(vcf, path: Path, build: Build | None, regions_for,
+                  line_map: list[int] | None = None) -> Iterator[tuple[object, int]]:
+    """Records with their 1-based line number in the original file (for messages).
 
     With an index (.tbi/.csi) and a known build, only the pathway regions are read.
     """
     header_lines = (vcf.raw_header or "").count("\n")
-    indexed = any(os.path.exists(str(path) + ext) for ext in (".tbi", ".csi"))
-    if indexed and build is not None and regions_for is not None:
+    if line_map is not None:
+        for k, rec in enumerate(_guard(vcf, path, header_lines, line_map)):
+            yield rec, line_map[k]
+        return
+    if _indexed(path) and build is not None and regions_for is not None:
         contigs = set(vcf.seqnames) if hasattr(vcf, "seqnames") else set()
         seen = set()
         for chrom, start, end, _gene in regions_for(build):
@@ -428,16 +586,18 @@ def _iter_records(vcf, path: Path, build: Build | None, regions_for) -> Iterator
         yield rec, line
 
 
-def _guard(it, path: Path, header_lines: int):
-    n = header_lines
+def _guard(it, path: Path, header_lines: int, line_map: list[int] | None = None):
+    k = 0
     while True:
         try:
             rec = next(it)
         except StopIteration:
             return
         except Exception as exc:  # noqa: BLE001 - htslib errors surface as bare Exception
-            raise FormatError(f"malformed record after line {n} ({_clean(exc)})", path, n + 1) from None
-        n += 1
+            line = line_map[k] if line_map and k < len(line_map) else header_lines + k + 1
+            raise FormatError(f"malformed record ({_clean(exc)}); check its columns", path,
+                              line) from None
+        k += 1
         yield rec
 
 
