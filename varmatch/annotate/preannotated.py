@@ -313,6 +313,17 @@ class AnnotationParser(abc.ABC):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(tag={self.tag!r})"
 
+    def _column(self, *names: str | int, default: int | None = None) -> int | None:
+        """Index of the first of ``names`` among the header's fields (case-insensitive), else
+        ``default``; a trailing int in ``names`` is taken as the default."""
+        if names and isinstance(names[-1], int):
+            *names, default = names  # type: ignore[assignment]
+        lowered = [f.lower() for f in self.fields]
+        for name in names:
+            if str(name).lower() in lowered:
+                return lowered.index(str(name).lower())
+        return default
+
     def set_preferred(self, preferred: Preferred | None) -> None:
         self.preferred = _normalise_preferred(preferred)
 
@@ -531,11 +542,7 @@ class SnpEffAnnParser(AnnotationParser):
 
     def __init__(self, tag: str, fields: Sequence[str] = (), preferred: Preferred | None = None):
         super().__init__(tag, fields or _SNPEFF_ANN_DEFAULT, preferred)
-        lowered = [f.lower() for f in self.fields]
-
-        def col(name: str, default: int) -> int:
-            return lowered.index(name.lower()) if name.lower() in lowered else default
-
+        col = self._column
         self._allele = col("Allele", 0)
         self._annotation = col("Annotation", 1)
         self._gene = col("Gene_Name", 3)
@@ -628,14 +635,7 @@ class SnpEffEffParser(AnnotationParser):
 
     def __init__(self, tag: str, fields: Sequence[str] = (), preferred: Preferred | None = None):
         super().__init__(tag, fields or _EFF_DEFAULT, preferred)
-        lowered = [f.lower() for f in self.fields]
-
-        def col(*names: str) -> int | None:
-            for name in names:
-                if name.lower() in lowered:
-                    return lowered.index(name.lower())
-            return None
-
+        col = self._column
         self._aa = col("Amino_Acid_Change", "Amino_Acid_change")
         self._gene = col("Gene_Name")
         self._transcript = col("Transcript_ID")
