@@ -246,3 +246,19 @@ def test_unindexed_copy_reads_the_same_as_the_indexed_file(tmp_path):
     assert a["excluded"][0]["call"] == b["excluded"][0]["call"]
     # line numbers in messages refer to the original file
     assert a["alterations"][0]["variant"]["source"] == "npc.vcf.gz:23"  # zcat | grep -n chr14
+
+
+def test_snpeff_pten_file_without_header_yields_the_pten_truncation():
+    # a sites-only line with no ##fileformat: the header is mended (and said so), the build is
+    # inferred from REF, and the 41-bp duplication is a frameshift at Gly129 as SnpEff says
+    d = run_json(REAL / "vcf/snpeff/snpeff_pten_frameshift_expectedHGVS.vcf")
+    [pten] = d["alterations"]
+    assert pten["gene"] == "PTEN" and pten["consequence"] == "frameshift_variant"
+    assert pten["hgvs_p"].startswith("p.G129") and pten["hgvs_c"] == "c.340_380dup"
+    assert any("no '##fileformat' line" in n for n in d["notes"])
+    assert any("GRCh37 inferred from REF" in n for n in d["notes"])
+
+
+def test_snpeff_cancer_mode_picks_the_somatic_sample_by_name():
+    d = run_json(REAL / "vcf/snpeff/snpeff_examples_cancer.ann.vcf")
+    assert d["sample"] == "Patient_01_Somatic"

@@ -32,7 +32,7 @@ _MISSING_INT = -2147483648  # cyvcf2's value for a missing Integer
 def _sniff(path: Path, head: bytes) -> bool:
     # also claims VCF-like text without ##fileformat, so the reader can say what is missing
     return (head.startswith(b"##fileformat=VCF") or head[:3] == b"BCF"
-            or head.startswith(b"#CHROM\t") or b"\n#CHROM\t" in head)
+            or head.startswith((b"#CHROM\t", b"##")) or b"\n#CHROM\t" in head)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -59,11 +59,19 @@ def choose_sample(samples: list[str], header: str, requested: str | None, path: 
     rest = [i for i, s in enumerate(samples) if s not in normals]
     if len(rest) == 1:
         return rest[0]
+    # names that say what they are: "..._Somatic" / "tumor" / TCGA sample type 01-09 (tumor)
+    by_name = [i for i in rest if _TUMOR_NAME.search(samples[i])]
+    if len(by_name) == 1:
+        log.info("tumor sample %s chosen by its name; --sample overrides", samples[by_name[0]])
+        return by_name[0]
     raise SampleError(
         f"{len(samples)} samples and no tumor hint in the header; choose one with --sample "
         f"(samples: {', '.join(samples)})",
         path,
     )
+
+
+_TUMOR_NAME = re.compile(r"(?i)(tumou?r|somatic)|^TCGA-\w\w-\w{4}-0\d")
 
 
 def _tumor_hints(header: str) -> list[str]:
@@ -307,22 +315,32 @@ def read_vcf(
 
 def _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_for, genes,
               preferred) -> SampleCalls:
-    from cyvcf2 import VCF  # heavy import kept lazy
-
-    from varmatch.annotate.preannotated import detect_annotation
     from varmatch.readers import head_bytes
 
     head = head_bytes(path, 4096)
+    src, shift, repairs = path, 0, []
     if head[:3] != b"BCF" and not head.startswith(b"##fileformat=VCF"):
-        raise FormatError("first line is not '##fileformat=VCFv4.x'; a VCF must start with it "
-                          "(add the line, e.g. with `sed -i '1i ##fileformat=VCFv4.2'`)", path, 1)
+        src, shift, repairs = _repair_header(path)
     try:
-        vcf = VCF(str(path), lazy=True, threads=1)
+        return _read_vcf_text(path, src, shift, repairs, head, sample, include_filtered, genome,
+                              gene_filter_for, regions_for, genes, preferred)
+    finally:
+        if src != path:
+            os.unlink(src)
+
+
+def _read_vcf_text(path, src, shift, repairs, head, sample, include_filtered, genome,
+                   gene_filter_for, regions_for, genes, preferred) -> SampleCalls:
+    from cyvcf2 import VCF  # heavy import kept lazy
+
+    from varmatch.annotate.preannotated import detect_annotation
+
+    try:
+        vcf = VCF(str(src), lazy=True, threads=1)
     except (OSError, Exception) as exc:  # cyvcf2 raises bare Exception on bad headers
         line, why = _header_problem(path)
         raise FormatError(f"not a readable VCF/BCF header ({why or _clean(exc)})", path, line) from None
     header = vcf.raw_header or ""
-    header_lines = header.count("\n")
     samples = list(vcf.samples)
     idx = choose_sample(samples, header, sample, path)
     sample_name = samples[idx] if idx is not None else Path(str(path)).name.split(".")[0]
@@ -332,25 +350,27 @@ def _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_f
     gene_filter = gene_filter_for(build) if gene_filter_for and build else None
     line_map: list[int] | None = None
     tmp = None
-    if build is not None and regions_for is not None and head[:3] != b"BCF" and not _indexed(path):
+    if build is not None and regions_for is not None and head[:3] != b"BCF" and not _indexed(src):
         # unindexed text VCF: keep only the lines in pathway regions before cyvcf2 parses anything;
         # annotated files also keep lines naming a pathway gene that has no bundled coordinates
         regions = regions_for(build)
         unmapped = sorted(set(genes or ()) - {g for *_, g in regions}) if parser else []
         spelling = {"ANNOVAR": "={}", "IonReporter": "'gene':'{}'"}.get(
             parser.name if parser else "", "|{}|")
-        tmp, line_map = _prefilter(path, regions, [spelling.format(g) for g in unmapped])
+        tmp, line_map = _prefilter(src, regions, [spelling.format(g) for g in unmapped])
+        line_map = [n - shift for n in line_map]
         vcf = VCF(tmp, lazy=True, threads=1)
     out = SampleCalls(sample=sample_name, source=str(path), build=build,
                       annotation_source=parser.name if parser else "")
     m = re.search(r"^##(?:tumor_type|disease|TCGA_CODE|oncotree_code)=(\S+)", header, re.M | re.I)
     if m:
         out.tumor_type = m.group(1)
+    out.notes.extend(f"{path.name}: {r}; read anyway" for r in repairs)
     if idx is None:
         out.notes.append("sites-only VCF: no sample columns, so no depth or allele fraction")
 
     try:
-        _read_records(vcf, path, build, regions_for, line_map, header_lines, parser, gene_filter,
+        _read_records(vcf, path, build, regions_for, line_map, shift, parser, gene_filter,
                       formats, idx, include_filtered, genes, out)
     finally:
         if tmp:
@@ -358,11 +378,13 @@ def _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_f
     return out
 
 
-def _read_records(vcf, path, build, regions_for, line_map, header_lines, parser, gene_filter,
+def _read_records(vcf, path, build, regions_for, line_map, shift, parser, gene_filter,
                   formats, idx, include_filtered, genes, out: SampleCalls) -> None:
     records = _iter_records(vcf, path, build, regions_for, line_map)
     n_seen = 0
     for rec, line in records:
+        if line_map is None and line:
+            line -= shift  # lines added by a header repair come before every record
         n_seen += 1
         if not rec.ALT or rec.ALT == ["."]:
             continue
@@ -624,6 +646,51 @@ def _detect_build(vcf, header: str) -> Build | None:
     except ImportError:  # annotator not installed yet
         return None
     return detect_build(contigs, header)
+
+
+def _repair_header(path: Path) -> tuple[str, int, list[str]]:
+    """A temp copy of a VCF-like text file with common header damage mended, the number of lines
+    added before the records (to map line numbers back), and what was mended.
+
+    Mended: a missing ``##fileformat`` line; stray non-VCF lines before the header (a tool's log
+    line); a missing ``#CHROM`` line when the records have the 8 fixed columns (+ FORMAT and
+    samples, named SAMPLE1...). Anything else is not a VCF: a FormatError says so.
+    """
+    from varmatch.readers import head_bytes
+
+    text = head_bytes(path, 1 << 30).decode("utf-8", "replace")
+    lines = text.splitlines(keepends=True)
+    first_rec = next((i for i, ln in enumerate(lines) if ln.strip() and not ln.startswith("#")
+                      and ln.count("\t") >= 7), None)
+    has_chrom = any(ln.startswith("#CHROM") for ln in lines[: first_rec or len(lines)])
+    if first_rec is None and not has_chrom:
+        raise FormatError("not a VCF: no '##fileformat' line, no '#CHROM' header and no "
+                          "tab-separated records", path, 1)
+    repairs, out, added = [], ["##fileformat=VCFv4.2\n"], 1
+    repairs.append("no '##fileformat' line (added)")
+    header_end = first_rec if first_rec is not None else len(lines)
+    stray = 0
+    for ln in lines[:header_end]:
+        if ln.startswith("#") or not ln.strip():
+            out.append(ln)
+        else:
+            stray += 1
+            out.append("##varmatch_removed_line=non-VCF text\n")  # keeps the line count
+    if stray:
+        repairs.append(f"{stray} non-VCF line(s) before the header (skipped)")
+    if not has_chrom:
+        n = lines[first_rec].rstrip("\n").count("\t") + 1
+        cols = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
+        if n > 8:
+            cols += ["FORMAT"] + [f"SAMPLE{i}" for i in range(1, n - 8)]
+        out.append("\t".join(cols) + "\n")
+        added += 1
+        repairs.append("no '#CHROM' header line (added)")
+    out.extend(lines[header_end:])
+    fd, tmp = tempfile.mkstemp(prefix="varmatch-repaired-", suffix=".vcf")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.writelines(out)
+    return tmp, added, repairs
 
 
 def _header_problem(path: Path) -> tuple[int, str]:
