@@ -39,6 +39,8 @@ class Annotator:
 
             if self.gtf:
                 self._dbs[build] = TranscriptDB.from_gtf(self.gtf, self.fasta, build)
+            elif self.fasta:
+                self._dbs[build] = TranscriptDB.bundled(build).with_fasta(self.fasta)
             else:
                 self._dbs[build] = TranscriptDB.bundled(build)
         return self._dbs[build]

@@ -267,6 +267,11 @@ class TranscriptDB:
         """The models shipped in ``varmatch/data`` for ``build`` (loaded once, then cached)."""
         return _bundled(Build(build))
 
+    def with_fasta(self, fasta) -> TranscriptDB:
+        """The same models read against a user FASTA (``--fasta``): full c./p. annotation also
+        for genes whose sequence is not bundled (AKT2, AKT3, PIK3R1, RICTOR)."""
+        return TranscriptDB(self.transcripts, FastaSequence(fasta), self.build, self.source)
+
     @classmethod
     def from_gtf(cls, path: str | Path, fasta, build: Build) -> TranscriptDB:
         """Models from a GTF or GFF3 (optionally gzipped), sequence from ``fasta`` (a
@@ -354,14 +359,14 @@ class TranscriptDB:
             return seq.fetch(tx.chrom, p, p)
 
         # HGVS 3' rule: of the equivalent placements, the most 3' on the transcript strand that
-        # stays in the region (exon / intron / flank) of the left-aligned VCF placement.
+        # lies within one region (exon / intron / flank). A repeat that spans an intron/exon
+        # junction is therefore named where HGVS puts it, e.g. EGFR c.2284-5_2290dup is the
+        # in-frame p.A763_Y764insFQEA, not an intronic insertion.
         options = normalize.placements(pos, ref, alt, base) if not (ref and alt) else [
             (pos, ref, alt)]
-        home = self._regions(tx, *options[0])
-        same = [o for o in options if self._regions(tx, *o) == home and len(home) == 1]
-        if not same:
-            same = [o for o in options if len(self._regions(tx, *o)) == 1] or options[:1]
-        pos, ref, alt = same[-1] if tx.strand == "+" else same[0]
+        ordered = options if tx.strand == "+" else options[::-1]  # 5' -> 3' on the transcript
+        single = [o for o in ordered if len(self._regions(tx, *o)) == 1]
+        pos, ref, alt = single[-1] if single else ordered[0]
 
         if ref:
             positions = list(range(pos, pos + len(ref)))

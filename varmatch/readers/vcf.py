@@ -21,12 +21,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from varmatch.errors import FormatError, InputError, SampleError
-from varmatch.models import Build, Variant
+from varmatch.models import Build, ExcludedCall, Variant
 from varmatch.readers import RawCall, SampleCalls, register
 
 log = logging.getLogger(__name__)
 
 _MISSING_INT = -2147483648  # cyvcf2's value for a missing Integer
+_DNA = re.compile(r"[ACGTNacgtn]+")
 
 
 def _sniff(path: Path, head: bytes) -> bool:
@@ -389,8 +390,13 @@ def _read_records(vcf, path, build, regions_for, line_map, shift, parser, gene_f
         if not rec.ALT or rec.ALT == ["."]:
             continue
         chrom, pos, ref = rec.CHROM, rec.POS, rec.REF
-        if not ref or not re.fullmatch(r"[ACGTNacgtn]+", ref):
-            raise FormatError(f"REF {ref!r} is not a DNA sequence; expected A, C, G, T or N", path, line)
+        if not ref or not _DNA.fullmatch(ref):
+            # a placeholder record (REF '.', as CIViC writes for non-sequence variants): skip it,
+            # but list it so nothing disappears silently
+            out.excluded.append(ExcludedCall(f"{chrom}:{pos} REF={ref!r}",
+                                             "REF is not a DNA sequence (A, C, G, T, N)",
+                                             f"{path.name}:{line}" if line else path.name))
+            continue
         end = pos + len(ref) - 1
         if (gene_filter is not None and line_map is None and parser is None
                 and not gene_filter(chrom, pos, end)):
