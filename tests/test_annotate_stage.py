@@ -6,9 +6,9 @@ import json
 import logging
 
 import pytest
-
 from conftest import SAMPLES
 from test_cli import SCHEMA, vm
+
 from varmatch.annotate import Annotator
 from varmatch.annotate.transcripts import TranscriptDB, norm_chrom
 from varmatch.errors import ReferenceMismatchError
