@@ -17,5 +17,7 @@ echo "== browser for tests/test_report.py (Debian chromium + playwright)"
 bash scripts/install_browser.sh
 echo "== varmatch kb validate --strict"
 varmatch kb validate --strict
+echo "== ruff check"
+ruff check varmatch tests scripts benchmarks
 echo "== pytest"
 python3 -m pytest -q -p no:cacheprovider "$@"
