@@ -84,7 +84,7 @@ def _input_options(f):
                      help="Keep calls whose FILTER is not PASS (default: left out, listed as excluded).")(f)
     f = click.option("--format", "input_format",
                      help="Input format (default: sniffed from content): vcf, maf, cna, fusion, "
-                          "foundation, tso500, table.")(f)
+                          "foundation, tso500, hgvs, table.")(f)
     f = click.option("--clinical", type=click.Path(dir_okay=False),
                      help="MAF clinical sidecar (SAMPLE_ID, ONCOTREE_CODE) for per-sample tumor types.")(f)
     f = click.option("--amp-threshold", type=float, default=5.0, show_default=True,

@@ -235,6 +235,25 @@ class Transcript:
             return f"{self._t2c(self._offsets[loc.k + 1] - 1)}+{loc.d5}"
         return f"{self._t2c(self._offsets[loc.k + 1])}-{loc.d3}"
 
+    def genomic(self, c: str) -> int:
+        """Genomic position of an HGVS c. position (``49``, ``-12``, ``*30``, ``123+5``,
+        ``124-2``): the inverse of :meth:`cpos`. Raises ValueError outside the transcript."""
+        m = re.fullmatch(r"([-*]?)(\d+)(?:([+-])(\d+))?", c)
+        if not m:
+            raise ValueError(f"not an HGVS c. position: {c!r}")
+        n = int(m.group(2))
+        t = {"": self.cds_t0 + n - 1, "-": self.cds_t0 - n, "*": self.cds_t1 + n}[m.group(1)]
+        if not 0 <= t < self.tx_len:
+            raise ValueError(f"c.{c} lies outside {self.name}")
+        k = bisect.bisect_right(self._offsets, t) - 1
+        s, e = self._tx_exons[k]
+        plus = self.strand == "+"
+        g = s + (t - self._offsets[k]) if plus else e - (t - self._offsets[k])
+        if m.group(3):
+            d = int(m.group(4)) * (1 if m.group(3) == "+" else -1)
+            g += d if plus else -d
+        return g
+
     def spliced(self, seq: Sequence) -> str:
         """The transcript sequence 5'->3' (``N`` where unknown)."""
         key = seq.label

@@ -117,5 +117,5 @@ def _load_builtin_readers() -> None:
     # last.
     import importlib
 
-    for name in ("vendor", "maf", "fusion", "cna", "table", "vcf"):
+    for name in ("vendor", "maf", "fusion", "cna", "hgvs_list", "table", "vcf"):
         importlib.import_module(f"varmatch.readers.{name}")
