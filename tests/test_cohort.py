@@ -109,8 +109,8 @@ def test_bad_rows_are_errors(tmp_path):
 
 def test_failed_sample_does_not_stop_the_cohort(tmp_path):
     broken = tmp_path / "broken.vcf"
-    broken.write_text("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-                      "chr14\t104780214\t.\tC\tT\t.\tPASS\t.\n")  # no ##fileformat line
+    broken.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\n"
+                      "chr14\t104780214\t.\tC\tT\t.\tPASS\t.\n")  # #CHROM lacks INFO
     sheet = _sheet(tmp_path, SHEET[:1])
     sheet.write_text(sheet.read_text() + f"BROKEN\t{broken}\tNPC\n")
     s = run_cohort(sheet, tmp_path / "o", Options(), jobs=2)
