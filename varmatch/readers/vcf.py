@@ -367,6 +367,9 @@ def _read_vcf_text(path, src, shift, repairs, head, sample, include_filtered, ge
     if m:
         out.tumor_type = m.group(1)
     out.notes.extend(f"{path.name}: {r}; read anyway" for r in repairs)
+    if build is not None:
+        out.notes.append(f"genome build {build} " + ("from --genome" if genome else
+                         "from the VCF header (##reference / ##contig lengths)"))
     if idx is None:
         out.notes.append("sites-only VCF: no sample columns, so no depth or allele fraction")
 
