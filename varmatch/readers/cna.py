@@ -663,32 +663,22 @@ def cnv_from_vcf(path: Path, out: SampleCalls, include_filtered: bool = False,
 
 
 def _record_cn(rec, idx: int | None, alt: str) -> float | None:
-    def num(x) -> float | None:
-        try:
-            v = float(x[0] if hasattr(x, "__len__") and not isinstance(x, str) else x)
-        except (TypeError, ValueError, IndexError):
-            return None
-        return v if math.isfinite(v) and v > -1e9 else None
+    from varmatch.readers.vcf import _fmt, _info, _num, _pick, gt_calls
+
+    def finite(x) -> float | None:
+        v = _num(x)
+        return v if v is not None and math.isfinite(v) else None
 
     if idx is not None:
         for tag, scale in (("CN", 1.0), ("SM", 2.0)):
-            try:
-                arr = rec.format(tag)
-            except Exception:  # noqa: BLE001 - cyvcf2 raises bare Exception
-                arr = None
-            if arr is not None:
-                v = num(arr[idx])
-                if v is not None:
-                    return v * scale
-    v = num(rec.INFO.get("CN")) if rec.INFO.get("CN") is not None else None
+            v = finite(_pick(_fmt(rec, tag, idx), 0))
+            if v is not None:
+                return v * scale
+    v = finite(_pick(_info(rec, "CN"), 0))
     if v is not None:
         return v
     if alt.startswith("<DEL") and idx is not None:
-        try:
-            gt = rec.genotypes[idx]
-        except Exception:  # noqa: BLE001 - cyvcf2 raises a bare Exception on odd genotypes
-            return None
-        calls = [a for a in gt[:-1] if a is not None and a >= 0]
+        calls = gt_calls(rec, idx)
         if calls and all(a > 0 for a in calls):
             return 0.0
     return None

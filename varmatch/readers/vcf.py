@@ -234,15 +234,18 @@ def allele_support(rec, formats: set[str], idx: int | None, k: int) -> tuple[int
     return depth, alt_depth, (round(vaf, 6) if vaf is not None else None)
 
 
-def _gt_has(rec, idx: int, allele: int) -> bool | None:
+def gt_calls(rec, idx: int) -> list[int]:
+    """The called allele indexes of sample ``idx`` (no-calls dropped); [] when unreadable."""
     try:
         gt = rec.genotypes[idx]
     except Exception:  # noqa: BLE001 - "error parsing genotypes" is a bare Exception
-        return None
-    calls = [a for a in gt[:-1] if a is not None and a >= 0]
-    if not calls:
-        return None
-    return allele in calls
+        return []
+    return [a for a in gt[:-1] if a is not None and a >= 0]
+
+
+def _gt_has(rec, idx: int, allele: int) -> bool | None:
+    calls = gt_calls(rec, idx)
+    return (allele in calls) if calls else None
 
 
 # --------------------------------------------------------------------------------------------------
