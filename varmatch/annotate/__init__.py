@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from varmatch.errors import AnnotationRequiredError
+from varmatch.errors import AnnotationRequiredError, ReferenceMismatchError
 from varmatch.models import Alteration, Build, Consequence, ExcludedCall
 from varmatch.readers import RawCall, SampleCalls
 
@@ -127,6 +127,38 @@ class Annotator:
             out.append(ours)
         return out
 
+    def check_build(self, sc: SampleCalls) -> None:
+        """A --genome that the REF alleles contradict is an error naming the build they fit.
+
+        Used when no call fell in a pathway gene on the given build and the reader probed the
+        other build's pathway regions (``sc.probe``)."""
+        if not sc.probe or sc.build is None:
+            return
+        fits, _note = self.infer_build(sc.probe)
+        if fits is not None and fits is not sc.build:
+            raise ReferenceMismatchError(
+                f"read as {sc.build} (--genome), no record falls in a pathway gene, but the REF "
+                f"alleles of {len(sc.probe)} record(s) match {fits} at its pathway positions: "
+                f"the file looks like {fits}; pass --genome {fits}", sc.source)
+
+    def _too_many_mismatches(self, sc: SampleCalls, mismatched: list) -> None:
+        """REF disagreeing at most pathway positions means the wrong build: an error naming the
+        build the REF alleles fit (one stray record is only excluded)."""
+        if len(mismatched) < 2:
+            return
+        checked = sum(1 for c in sc.calls if self.db(sc.build).overlaps(
+            c.variant.chrom, c.variant.pos, c.variant.pos + len(c.variant.ref) - 1))
+        if len(mismatched) * 2 <= checked:
+            return
+        other = Build.GRCh37 if sc.build is Build.GRCh38 else Build.GRCh38
+        fits, _ = self.infer_build(sc.calls)
+        likely = (f"the file looks like {fits}; pass --genome {fits}" if fits is other else
+                  "check the reference the calls were made on (--genome, or --fasta for another "
+                  "assembly)")
+        raise ReferenceMismatchError(
+            f"REF disagrees with the {sc.build} reference at {len(mismatched)} of {checked} "
+            f"pathway positions (first: {mismatched[0].message}); {likely}", sc.source)
+
     def classify(self, alt: Alteration) -> Alteration:
         from varmatch.annotate.oncogenicity import classify
 
@@ -147,15 +179,29 @@ class Annotator:
                 sc.calls = [c for c in sc.calls if c.annotations]
                 sc.excluded_calls = [(c, r) for c, r in sc.excluded_calls if c.annotations]
             sc.build = build
+        self.check_build(sc)
+        excluded = list(sc.excluded)
+        mismatched: list[ReferenceMismatchError] = []
         for call in sc.calls:
-            for alt in self.annotate_call(call, sc.build, sc.source):
+            try:
+                alts = self.annotate_call(call, sc.build, sc.source)
+            except ReferenceMismatchError as exc:
+                # one bad record is excluded with its reason; the build check below decides
+                # whether the whole file is on another build
+                mismatched.append(exc)
+                v = call.variant
+                excluded.append(ExcludedCall(f"{v.chrom}:{v.pos} {v.ref}>{v.alt}",
+                                             f"REF does not match the {sc.build} reference "
+                                             f"({exc.message.split('; wrong genome')[0]})", v.source))
+                continue
+            for alt in alts:
                 alt = self.classify(replace(alt, sample=sc.sample))
                 found.setdefault((alt.key, str(alt.variant)), alt)
+        self._too_many_mismatches(sc, mismatched)
         for alt in sc.alterations:
             if alt.gene in self.genes:
                 alt = self.classify(replace(alt, sample=alt.sample or sc.sample))
                 found.setdefault((alt.key, str(alt.variant)), alt)
-        excluded = list(sc.excluded)
         for key, alt in list(found.items()):
             c = alt.consequence
             if c is None and alt.protein is not None and alt.protein.kind == "synonymous":
@@ -169,7 +215,7 @@ class Annotator:
         for call, reason in sc.excluded_calls:
             try:
                 alts = self.annotate_call(call, sc.build, sc.source)
-            except AnnotationRequiredError:
+            except (AnnotationRequiredError, ReferenceMismatchError):
                 alts = []
             for alt in alts:
                 excluded.append(ExcludedCall(f"{alt} ({call.variant})", reason, call.variant.source))

@@ -45,8 +45,10 @@ _DNA = re.compile(r"^[ACGTN]+$")
 
 
 def norm_chrom(chrom: str) -> str:
-    """'chr14' -> '14', 'chrM' -> 'MT'."""
-    c = chrom[3:] if chrom[:3].lower() == "chr" else chrom
+    """'chr14' -> '14', 'chrM' -> 'MT', 'NC_000014.9' -> '14'."""
+    from varmatch.readers.contigs import chrom_name
+
+    c = chrom[3:] if chrom[:3].lower() == "chr" else chrom_name(chrom)
     return "MT" if c in ("M", "m") else c
 
 

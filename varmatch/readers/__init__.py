@@ -40,6 +40,9 @@ class SampleCalls:
     notes: list[str] = field(default_factory=list)
     tumor_type: str | None = None  # when the file states it
     annotation_source: str = ""  # e.g. "VEP" when the file was pre-annotated
+    # calls at the other build's pathway positions, read only when none fell in a pathway gene on
+    # the --genome build: the annotator checks their REF to catch a wrong --genome
+    probe: list[RawCall] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -119,3 +122,6 @@ def _load_builtin_readers() -> None:
 
     for name in ("vendor", "maf", "fusion", "cna", "hgvs_list", "table", "vcf"):
         importlib.import_module(f"varmatch.readers.{name}")
+    # a module imported earlier (vcf by cna) registers early: put the VCF sniffer, the loosest,
+    # last whatever the import order was
+    READERS["vcf"] = READERS.pop("vcf")

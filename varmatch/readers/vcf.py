@@ -23,6 +23,9 @@ from pathlib import Path
 from varmatch.errors import FormatError, InputError, SampleError
 from varmatch.models import Build, ExcludedCall, Variant
 from varmatch.readers import RawCall, SampleCalls, register
+from varmatch.readers.contigs import aliases as contig_aliases
+from varmatch.readers.contigs import build_of as refseq_build
+from varmatch.readers.contigs import chrom_name
 
 log = logging.getLogger(__name__)
 
@@ -309,6 +312,14 @@ def read_vcf(
     with htslib_messages():
         result = _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_for,
                            genes, preferred)
+        if genome is not None and not (result.calls or result.excluded_calls) and regions_for:
+            # nothing in a pathway gene on the --genome build: read the other build's regions
+            # too, so the annotator can tell a wrong --genome (REF alleles) from a quiet file
+            other = Build.GRCh37 if genome is Build.GRCh38 else Build.GRCh38
+            with contextlib.suppress(InputError):  # the header states --genome's build
+                probe = _read_vcf(path, sample, True, other, gene_filter_for, regions_for, genes,
+                                  preferred)
+                result.probe = [c for c in probe.calls + [c for c, _ in probe.excluded_calls]]
         # symbolic records: copy number (<CNV>/<DEL>/<DUP>) and fusion breakends (Ion Reporter);
         # each re-reads the file only when the header declares such ALTs
         cna.cnv_from_vcf(path, result, include_filtered, amp_threshold, del_threshold,
@@ -349,7 +360,15 @@ def _read_vcf_text(path, src, shift, repairs, head, sample, include_filtered, ge
     idx = choose_sample(samples, header, sample, path)
     sample_name = samples[idx] if idx is not None else Path(str(path)).name.split(".")[0]
     formats = set(re.findall(r"^##FORMAT=<ID=([^,>]+)", header, re.M))
-    build = genome or _detect_build(vcf, header)
+    stated = _detect_build(vcf, header, head)
+    if genome is not None and stated is not None and genome is not stated:
+        # never read a file on a build its own header contradicts: every pathway call would fall
+        # outside the regions and the report would say "0 alterations" (issue 12)
+        raise InputError(
+            f"--genome {genome} contradicts the VCF header, which describes {stated} (##contig "
+            f"lengths, ##reference or contig names); drop --genome to read it as {stated}, or "
+            "correct the header if it is the header that is wrong", path)
+    build = genome or stated
     parser = detect_annotation(header, preferred)
     gene_filter = gene_filter_for(build) if gene_filter_for and build else None
     line_map: list[int] | None = None
@@ -361,9 +380,13 @@ def _read_vcf_text(path, src, shift, repairs, head, sample, include_filtered, ge
         unmapped = sorted(set(genes or ()) - {g for *_, g in regions}) if parser else []
         spelling = {"ANNOVAR": "={}", "IonReporter": "'gene':'{}'"}.get(
             parser.name if parser else "", "|{}|")
-        tmp, line_map = _prefilter(src, regions, [spelling.format(g) for g in unmapped])
+        tmp, line_map = _prefilter(src, regions, [spelling.format(g) for g in unmapped], build)
         line_map = [n - shift for n in line_map]
-        vcf = VCF(tmp, lazy=True, threads=1)
+    clean, line_map, unreadable = (None, line_map, [])
+    if head[:3] != b"BCF" and not (build is not None and regions_for is not None and _indexed(src)):
+        clean, line_map, unreadable = _drop_unreadable(Path(tmp or src), line_map, shift, path)
+    if tmp or clean:
+        vcf = VCF(clean or tmp, lazy=True, threads=1)
     out = SampleCalls(sample=sample_name, source=str(path), build=build,
                       annotation_source=parser.name if parser else "")
     m = re.search(r"^##(?:tumor_type|disease|TCGA_CODE|oncotree_code)=(\S+)", header, re.M | re.I)
@@ -375,14 +398,73 @@ def _read_vcf_text(path, src, shift, repairs, head, sample, include_filtered, ge
                          "from the VCF header (##reference / ##contig lengths)"))
     if idx is None:
         out.notes.append("sites-only VCF: no sample columns, so no depth or allele fraction")
+    out.excluded.extend(unreadable)
 
     try:
         _read_records(vcf, path, build, regions_for, line_map, shift, parser, gene_filter,
                       formats, idx, include_filtered, genes, out)
     finally:
-        if tmp:
-            os.unlink(tmp)
+        for name in (tmp, clean):
+            if name:
+                os.unlink(name)
     return out
+
+
+# a record line whose POS is not a whole number from 1, or any line with a NUL byte
+_UNREADABLE = re.compile(rb"\n(?:[^#\n][^\t\n]*\t(?![1-9][0-9]*\t)|[^\n]*\x00)")
+
+
+def _drop_unreadable(src: Path, line_map: list[int] | None, shift: int, path: Path
+                     ) -> tuple[str | None, list[int] | None, list[ExcludedCall]]:
+    """Records htslib cannot place, left out of a temp copy and listed with their reason.
+
+    htslib stops reading at a POS like 'abc' or '-5' without a word (every later record lost),
+    reads POS 0 as a position, and truncates a field at a NUL byte. One C-speed regex pass finds
+    such lines; only then is the text copied without them. Returns (copy or None, the original
+    line number of every record in the copy, the exclusions).
+    """
+    with open(src, "rb") as probe:
+        gz = probe.read(2) == b"\x1f\x8b"
+    found, carry = False, b""
+    with _decompressed(src, gz) as fh:
+        while chunk := fh.read(1 << 22):
+            data = carry + chunk
+            cut = data.rfind(b"\n")
+            found = found or bool(_UNREADABLE.search(data, 0, cut + 1 if cut >= 0 else len(data)))
+            carry = data[cut:] if cut >= 0 else data
+        found = found or bool(_UNREADABLE.search(carry + b"\n"))
+    if not found:
+        return None, line_map, []
+    excluded: list[ExcludedCall] = []
+    new_map: list[int] = []
+    fd, tmp = tempfile.mkstemp(prefix="varmatch-clean-", suffix=".vcf")
+    k = n = 0
+    with _decompressed(src, gz) as fh, os.fdopen(fd, "wb") as out:
+        for raw in fh:
+            n += 1
+            if raw.startswith(b"#"):
+                out.write(raw)
+                continue
+            orig = line_map[k] if line_map is not None and k < len(line_map) else n - shift
+            k += 1
+            cols = raw.rstrip(b"\r\n").split(b"\t")
+            pos = cols[1].decode("utf-8", "replace") if len(cols) > 1 else ""
+            where = f"{cols[0].decode('utf-8', 'replace')}:{pos}"
+            if b"\x00" in raw:
+                col = next((name for name, c in zip(_COLUMNS, cols) if b"\x00" in c), "a column")
+                reason = f"NUL byte in {col} (damaged file?); record not read"
+            elif len(cols) > 1 and not re.fullmatch(rb"[1-9][0-9]*", cols[1]):
+                reason = f"POS {pos!r} is not a position (VCF POS is a whole number from 1)"
+            else:
+                out.write(raw)
+                new_map.append(orig)
+                continue
+            log.warning("%s:%d: %s: %s", path, orig, where, reason)
+            excluded.append(ExcludedCall(where, reason, f"{path.name}:{orig}"))
+    return tmp, new_map, excluded
+
+
+_COLUMNS = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT")
 
 
 def _read_records(vcf, path, build, regions_for, line_map, shift, parser, gene_filter,
@@ -395,7 +477,7 @@ def _read_records(vcf, path, build, regions_for, line_map, shift, parser, gene_f
         n_seen += 1
         if not rec.ALT or rec.ALT == ["."]:
             continue
-        chrom, pos, ref = rec.CHROM, rec.POS, rec.REF
+        chrom, pos, ref = chrom_name(rec.CHROM), rec.POS, rec.REF
         if not ref or not _DNA.fullmatch(ref):
             # a placeholder record (REF '.', as CIViC writes for non-sequence variants): skip it,
             # but list it so nothing disappears silently
@@ -411,7 +493,17 @@ def _read_records(vcf, path, build, regions_for, line_map, shift, parser, gene_f
         filters = tuple(filt.split(";")) if filt else ("PASS",)
         info_get = _info_getter(rec)
         for k, alt in enumerate(rec.ALT):
-            if alt in ("*", ".", "<*>", "<NON_REF>") or alt.startswith("<") or "[" in alt or "]" in alt:
+            if "[" in alt or "]" in alt:
+                if (str(info_get("SVTYPE") or "") != "Fusion"  # Ion Reporter: the fusion reader's
+                        and (gene_filter is None or gene_filter(chrom, pos, end))):
+                    out.excluded.append(ExcludedCall(
+                        f"{chrom}:{pos} {ref}>{alt}",
+                        "breakend ALT (structural rearrangement) in a pathway-gene region: "
+                        "varmatch reads fusions from fusion-caller tables or Ion Reporter "
+                        "fusion records, not from single breakends; review it in the SV caller's "
+                        "output", f"{path.name}:{line}" if line else path.name))
+                continue
+            if alt in ("*", ".", "<*>", "<NON_REF>") or alt.startswith("<"):
                 continue  # symbolic alleles are copy number / SV, read by their own readers
             depth, alt_depth, vaf = allele_support(rec, formats, idx, k)
             variant = Variant(chrom, pos, ref.upper(), alt.upper(), build, depth, alt_depth, vaf,
@@ -517,7 +609,8 @@ def _scan(fh, out, merged: dict[bytes, tuple[list[int], list[int]]], token_re: l
             break
 
 
-def _prefilter(path: Path, regions, tokens: list[str]) -> tuple[str, list[int]]:
+def _prefilter(path: Path, regions, tokens: list[str],
+               build: Build = Build.GRCh38) -> tuple[str, list[int]]:
     """Copy the header and the records that can matter into a temp file; return it and the
     original line number of every kept record.
 
@@ -531,7 +624,7 @@ def _prefilter(path: Path, regions, tokens: list[str]) -> tuple[str, list[int]]:
 
     merged: dict[bytes, tuple[list[int], list[int]]] = {}
     for chrom, start, end, _gene in sorted(regions, key=lambda r: (r[0], r[1])):
-        for name in {chrom.removeprefix("chr"), "chr" + chrom.removeprefix("chr")}:
+        for name in contig_aliases(chrom, build):
             starts, ends = merged.setdefault(name.encode(), ([], []))
             if ends and start <= ends[-1] + 1:
                 ends[-1] = max(ends[-1], end)
@@ -600,7 +693,7 @@ def _iter_records(vcf, path: Path, build: Build | None, regions_for,
         contigs = set(vcf.seqnames) if hasattr(vcf, "seqnames") else set()
         seen = set()
         for chrom, start, end, _gene in regions_for(build):
-            name = _contig_name(chrom, contigs)
+            name = _contig_name(chrom, contigs, build)
             if name is None:
                 continue
             try:
@@ -635,16 +728,16 @@ def _guard(it, path: Path, header_lines: int, line_map: list[int] | None = None)
         yield rec
 
 
-def _contig_name(chrom: str, contigs: set[str]) -> str | None:
+def _contig_name(chrom: str, contigs: set[str], build: Build) -> str | None:
     if not contigs:
         return chrom
-    for name in (chrom, "chr" + chrom, chrom.removeprefix("chr")):
+    for name in (chrom, *sorted(contig_aliases(chrom, build))):
         if name in contigs:
             return name
     return None
 
 
-def _detect_build(vcf, header: str) -> Build | None:
+def _detect_build(vcf, header: str, head: bytes = b"") -> Build | None:
     contigs: dict[str, int | None] = {}
     for m in re.finditer(r"^##contig=<(.*)>$", header, re.M):
         fields = dict(kv.split("=", 1) for kv in _split_meta(m.group(1)) if "=" in kv)
@@ -657,7 +750,11 @@ def _detect_build(vcf, header: str) -> Build | None:
         from varmatch.annotate.transcripts import detect_build
     except ImportError:  # annotator not installed yet
         return None
-    return detect_build(contigs, header)
+    # RefSeq accessions name the build by their version (NC_000014.8 = GRCh37, .9 = GRCh38),
+    # in ##contig lines or, without them, in the first records
+    first = [ln.split(b"\t", 1)[0].decode("ascii", "replace")
+             for ln in head.split(b"\n") if ln and not ln.startswith(b"#")]
+    return detect_build(contigs, header) or refseq_build([*contigs, *first[:-1]])
 
 
 def _repair_header(path: Path) -> tuple[str, int, list[str]]:
