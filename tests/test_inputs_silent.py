@@ -147,3 +147,52 @@ def test_breakend_alt_at_a_pathway_position_is_listed_not_dropped(tmp_path):
     ex = doc["excluded"]
     assert ex[0]["call"] == "chr14:104780214 C>C[chr2:321682["
     assert ex[0]["reason"].startswith("breakend ALT (structural rearrangement) in a pathway-gene")
+
+
+# ---- no tumor type ------------------------------------------------------------------------------
+def test_no_tumor_type_warns_on_stderr_and_in_the_notes(tmp_path):
+    # before: only a JSON note; nothing on stderr
+    p = _vcf(tmp_path, AKT1, CONTIGS38)
+    r, doc = _annotate(p)
+    note = ("no tumor type given (--tumor-type): every row is treated as evidence from another "
+            "tumor type unless it is tumor-agnostic")
+    assert f"warning: {note}" in r.stderr
+    assert note in doc["notes"]
+    r = _cli("run", p, "--tumor-type", "NPC", "-o", "-", "--formats", "json")
+    assert r.exit_code == 0 and "no tumor type" not in r.stderr
+    assert note not in json.loads(r.stdout)["notes"]
+
+
+# ---- low allele fraction ------------------------------------------------------------------------
+LOW = PIK3CA.replace("0/1:93,70", "0/1:993,7")  # PIK3CA H1047R at 7/1000 = 0.7% VAF
+FLAG = "below 5% VAF: confirm; possible subclone or artefact"
+
+
+def test_low_vaf_call_is_flagged_in_json_tsv_and_html(tmp_path):
+    # before: PIK3CA H1047R at 0.7% got alpelisib/capivasertib rows with no caveat
+    p = _vcf(tmp_path, AKT1 + LOW, CONTIGS38)
+    r = _cli("run", p, "-t", "BREAST", "--out", tmp_path / "out")
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads((tmp_path / "out" / "T.varmatch.json").read_text())
+    flags = {a["alteration"]: a["flags"] for a in doc["alterations"]}
+    assert flags == {"AKT1 p.E17K": [], "PIK3CA p.H1047R": [FLAG]}
+    rows = (tmp_path / "out" / "T.varmatch.tsv").read_text().splitlines()
+    head = rows[0].split("\t")
+    cells = [dict(zip(head, row.split("\t"))) for row in rows[1:]]
+    pik = [c for c in cells if c["gene"] == "PIK3CA"]
+    assert pik and all(c["flags"] == FLAG for c in pik)
+    assert any(c["therapy"] == "alpelisib + fulvestrant" for c in pik)  # flagged, not dropped
+    assert all(c["flags"] == "" for c in cells if c["gene"] == "AKT1")
+    assert FLAG in (tmp_path / "out" / "T.varmatch.html").read_text()
+
+
+def test_min_vaf_excludes_calls_below_it_with_the_reason(tmp_path):
+    p = _vcf(tmp_path, AKT1 + LOW, CONTIGS38)
+    r, doc = _annotate(p, "--min-vaf", "0.01")
+    assert r.exit_code == 0, r.stderr
+    assert [a["alteration"] for a in doc["alterations"]] == ["AKT1 p.E17K"]
+    assert doc["excluded"] == [{"call": "PIK3CA p.H1047R (chr3:179234297A>G)",
+                                "reason": "allele fraction 0.7% below --min-vaf 1.0%",
+                                "source": "t.vcf:9"}]
+    r, doc = _annotate(p)  # default 0.0 keeps every call
+    assert [a["alteration"] for a in doc["alterations"]] == ["AKT1 p.E17K", "PIK3CA p.H1047R"]

@@ -89,6 +89,9 @@ def _input_options(f):
                      help="MAF clinical sidecar (SAMPLE_ID, ONCOTREE_CODE) for per-sample tumor types.")(f)
     f = click.option("--amp-threshold", type=float, default=5.0, show_default=True,
                      help="Absolute copy number at or above which a gene counts as amplified.")(f)
+    f = click.option("--min-vaf", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
+                     help="Leave out (listed as excluded) calls whose allele fraction is below "
+                          "this (0.02 = 2%); calls below 5% are always flagged.")(f)
     f = click.option("--del-threshold", type=float, default=0.5, show_default=True,
                      help="Absolute copy number at or below which a gene counts as deeply deleted.")(f)
     f = click.option("--kb", "kb_path", type=click.Path(file_okay=False),
@@ -101,7 +104,7 @@ def _input_options(f):
 
 
 def _options(tumor_type, sample, genome, include_filtered, input_format, kb_path, gtf, fasta,
-             clinical=None, amp_threshold=5.0, del_threshold=0.5):
+             clinical=None, amp_threshold=5.0, del_threshold=0.5, min_vaf=0.0):
     from varmatch.models import Build
     from varmatch.pipeline import Options
 
@@ -110,7 +113,7 @@ def _options(tumor_type, sample, genome, include_filtered, input_format, kb_path
     return Options(tumor_type=tumor_type, sample=sample, genome=Build(genome) if genome else None,
                    include_filtered=include_filtered, input_format=input_format, kb_path=kb_path,
                    gtf=gtf, fasta=fasta, clinical=clinical, amp_threshold=amp_threshold,
-                   del_threshold=del_threshold)
+                   del_threshold=del_threshold, min_vaf=min_vaf)
 
 
 def _say(message: str) -> None:

@@ -304,6 +304,7 @@ class Alteration:
     oncogenicity_reason: str = ""
     hotspot: bool = False
     sample: str = ""
+    flags: tuple[str, ...] = ()  # caveats a reader must see, e.g. a low allele fraction
 
     def __str__(self) -> str:
         if self.type is AlterationType.MUTATION:

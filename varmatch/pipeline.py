@@ -36,6 +36,7 @@ class Options:
     clinical: str | None = None  # MAF clinical sidecar: sample -> ONCOTREE_CODE
     amp_threshold: float = 5.0  # absolute copy number at or above which a gene is amplified
     del_threshold: float = 0.5  # absolute copy number at or below which a gene is deeply deleted
+    min_vaf: float = 0.0  # calls below this allele fraction are excluded (0.0 keeps every call)
 
 
 def resolve_tumor_type(requested: str | None, stated: str | None, tree: OncoTree,
@@ -56,8 +57,10 @@ def resolve_tumor_type(requested: str | None, stated: str | None, tree: OncoTree
     if stated_code:
         notes.append(f"tumor type {stated_code} taken from the input file")
         return stated_code
-    notes.append("no tumor type given (--tumor-type): every row is treated as evidence from "
-                 "another tumor type unless it is tumor-agnostic")
+    note = ("no tumor type given (--tumor-type): every row is treated as evidence from another "
+            "tumor type unless it is tumor-agnostic")
+    log.warning("%s", note)
+    notes.append(note)
     return ROOT
 
 
@@ -73,7 +76,7 @@ class Engine:
         self.tree = OncoTree.bundled()
         self.roles = self.kb.gene_roles()
         self.annotator = Annotator(self.kb.pathway_genes, self.roles, opts.gtf, opts.fasta,
-                                   self.kb.preferred_transcripts())
+                                   self.kb.preferred_transcripts(), min_vaf=opts.min_vaf)
 
     def samples(self, path: str | Path, opts: Options | None = None) -> Iterator:
         """The :class:`~varmatch.readers.SampleCalls` of one input, read with the pathway filter."""

@@ -20,17 +20,25 @@ from varmatch.readers import RawCall, SampleCalls
 
 log = logging.getLogger(__name__)
 
+# A documented floor, not a filter: calls below it keep their matches but carry this caveat in
+# every output (JSON ``flags``, TSV ``flags`` column, HTML). 5% is about the lowest fraction
+# tissue panels validate routinely; below it a call may be a subclone or an artefact.
+LOW_VAF = 0.05
+LOW_VAF_FLAG = "below 5% VAF: confirm; possible subclone or artefact"
+
 
 class Annotator:
     """Holds the transcript database per build (loaded once, on first use)."""
 
     def __init__(self, genes: frozenset[str], roles: dict[str, str], gtf: str | None = None,
-                 fasta: str | None = None, preferred: dict[str, set[str]] | None = None):
+                 fasta: str | None = None, preferred: dict[str, set[str]] | None = None,
+                 min_vaf: float = 0.0):
         self.genes = genes
         self.roles = roles
         self.preferred = preferred or {}
         self.gtf = gtf
         self.fasta = fasta
+        self.min_vaf = min_vaf
         self._dbs: dict[Build, object] = {}
 
     def db(self, build: Build):
@@ -163,7 +171,31 @@ class Annotator:
         from varmatch.annotate.oncogenicity import classify
 
         onc, reason, hotspot = classify(alt, self.roles)
-        return replace(alt, oncogenicity=onc, oncogenicity_reason=reason, hotspot=hotspot)
+        flags = alt.flags
+        if alt.vaf is not None and alt.vaf < LOW_VAF and LOW_VAF_FLAG not in flags:
+            flags = (*flags, LOW_VAF_FLAG)
+        return replace(alt, oncogenicity=onc, oncogenicity_reason=reason, hotspot=hotspot,
+                       flags=flags)
+
+    def below_min_vaf(self, sc: SampleCalls) -> None:
+        """Move calls below ``--min-vaf`` to the excluded calls, with the reason."""
+        if self.min_vaf <= 0:
+            return
+        keep = []
+        for call in sc.calls:
+            vaf = call.variant.vaf
+            if vaf is not None and vaf < self.min_vaf:
+                sc.excluded_calls.append(
+                    (call, f"allele fraction {vaf:.1%} below --min-vaf {self.min_vaf:.1%}"))
+            else:
+                keep.append(call)
+        sc.calls = keep
+        low = [a for a in sc.alterations if a.vaf is not None and a.vaf < self.min_vaf]
+        for a in low:
+            sc.excluded.append(ExcludedCall(f"{a} ({a.variant})", f"allele fraction {a.vaf:.1%} "
+                                            f"below --min-vaf {self.min_vaf:.1%}",
+                                            a.variant.source if a.variant else ""))
+        sc.alterations = [a for a in sc.alterations if a not in low]
 
     def annotate_sample(self, sc: SampleCalls) -> tuple[list[Alteration], list[ExcludedCall]]:
         """Alterations (pathway genes only, classified, de-duplicated) and the excluded calls
@@ -180,6 +212,7 @@ class Annotator:
                 sc.excluded_calls = [(c, r) for c, r in sc.excluded_calls if c.annotations]
             sc.build = build
         self.check_build(sc)
+        self.below_min_vaf(sc)
         excluded = list(sc.excluded)
         mismatched: list[ReferenceMismatchError] = []
         for call in sc.calls:

@@ -17,12 +17,14 @@ MATCH_COLUMNS = [
     "depth", "oncogenicity", "hotspot", "tier", "level", "direction", "therapy", "drugs",
     "partners", "evidence_kind", "evidence_level", "evidence_tumor_type", "relation", "rung",
     "requirements", "citations", "rule", "why", "evidence_id", "oncokb_level", "escat_tier",
+    "flags",
 ]
 
 ALTERATION_COLUMNS = [
     "sample", "gene", "type", "protein_change", "hgvs_c", "consequence", "transcript", "exon",
     "chrom", "pos", "ref", "alt", "build", "vaf", "depth", "alt_depth", "oncogenicity",
     "oncogenicity_reason", "hotspot", "copy_number", "partner", "annotation_source", "source",
+    "flags",
 ]
 
 
@@ -41,6 +43,7 @@ def _alt_cells(r: SampleResult, a: Alteration) -> dict:
         "sample": r.sample, "tumor_type": r.tumor_type, "gene": a.gene, "alteration": str(a),
         "hgvs_c": a.hgvs_c, "consequence": a.consequence, "transcript": a.transcript,
         "vaf": a.vaf, "depth": a.depth, "oncogenicity": a.oncogenicity, "hotspot": a.hotspot,
+        "flags": "; ".join(a.flags),
     }
 
 
@@ -90,5 +93,6 @@ def write_alterations(results: list[SampleResult], fh) -> None:
                 "oncogenicity_reason": a.oncogenicity_reason, "hotspot": a.hotspot,
                 "copy_number": a.copy_number, "partner": a.partner,
                 "annotation_source": a.annotation_source, "source": v.source if v else None,
+                "flags": "; ".join(a.flags),
             }
             w.writerow([_fmt(row.get(c)) for c in ALTERATION_COLUMNS])
