@@ -554,6 +554,24 @@ class TumorRelation(enum.Enum):
         return self.value
 
 
+class RequirementState(enum.Enum):
+    """What the sample's own findings say about a row requirement (e.g. "HER2-negative")."""
+
+    CONTRADICTED = "contradicted"
+    SUPPORTED = "supported"
+    NOT_ASSESSED = "not assessed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class RequirementStatus:
+    requirement: str  # the requirement concept, e.g. "HER2-negative"
+    status: RequirementState
+    reason: str  # the finding (or its absence) behind the status
+
+
 @dataclass(frozen=True)
 class Match:
     """An alteration (or set, for all-of biomarkers) meeting an evidence row, tiered."""
@@ -568,6 +586,8 @@ class Match:
     why: str  # the plain sentence
     oncokb_level: str = ""
     escat_tier: str = ""
+    # row requirements checked against the sample's context genes (ERBB2, ESR1): eligibility.py
+    requirement_status: tuple[RequirementStatus, ...] = ()
 
     def sort_key(self) -> tuple:
         return (self.evidence.direction is not Direction.SENSITIVITY, self.tier.rank,

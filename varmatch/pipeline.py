@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from varmatch import eligibility, readers
 from varmatch import kb as kbmod
-from varmatch import readers
 from varmatch.annotate import Annotator
 from varmatch.errors import UsageError
 from varmatch.kb.oncotree import OncoTree
@@ -86,7 +86,7 @@ class Engine:
             path, o.input_format, sample=o.sample, include_filtered=o.include_filtered,
             genome=o.genome, clinical=o.clinical, amp_threshold=o.amp_threshold,
             del_threshold=o.del_threshold, gene_filter_for=a.gene_filter, regions_for=a.regions,
-            genes=a.genes, preferred=a.preferred,
+            genes=a.read_genes, preferred=a.preferred,
         )
 
     def result(self, sc, input_path: str, tumor_type: str | None = None,
@@ -98,6 +98,7 @@ class Engine:
         matches = []
         if with_matches:
             matches = tier_all(match(alterations, self.kb.evidence, self.roles), tumor, self.tree)
+            matches = eligibility.annotate_matches(matches, sc.context)
         return SampleResult(
             sample=sc.sample, tumor_type=tumor, tumor_type_name=self.tree.name(tumor),
             build=sc.build, input_path=input_path, alterations=tuple(alterations),

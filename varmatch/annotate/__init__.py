@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from varmatch.eligibility import CONTEXT_GENES
 from varmatch.errors import AnnotationRequiredError, ReferenceMismatchError
 from varmatch.models import Alteration, Build, Consequence, ExcludedCall
 from varmatch.readers import RawCall, SampleCalls
@@ -34,6 +35,8 @@ class Annotator:
                  fasta: str | None = None, preferred: dict[str, set[str]] | None = None,
                  min_vaf: float = 0.0):
         self.genes = genes
+        # genes read beside the pathway for eligibility (ERBB2, ESR1), never matched themselves
+        self.read_genes = genes | CONTEXT_GENES
         self.roles = roles
         self.preferred = preferred or {}
         self.gtf = gtf
@@ -103,7 +106,7 @@ class Annotator:
 
     # ----------------------------------------------------------------------------------------------
     def annotate_call(self, call: RawCall, build: Build | None, source: str) -> list[Alteration]:
-        alts = [a for a in call.annotations if a.gene in self.genes]
+        alts = [a for a in call.annotations if a.gene in self.read_genes]
         if build is None:
             if call.annotations:
                 return alts
@@ -116,7 +119,7 @@ class Annotator:
         v = call.variant
         if not db.overlaps(v.chrom, v.pos, v.pos + len(v.ref) - 1):
             return alts
-        own = [a for a in db.annotate(v) if a.gene in self.genes]
+        own = [a for a in db.annotate(v) if a.gene in self.read_genes]
         if not call.annotations:
             return own
         # Compare the file's annotation with what the coordinates say, gene by gene.
@@ -149,23 +152,36 @@ class Annotator:
                 f"alleles of {len(sc.probe)} record(s) match {fits} at its pathway positions: "
                 f"the file looks like {fits}; pass --genome {fits}", sc.source)
 
-    def _too_many_mismatches(self, sc: SampleCalls, mismatched: list) -> None:
+    def _too_many_mismatches(self, sc: SampleCalls) -> None:
         """REF disagreeing at most pathway positions means the wrong build: an error naming the
-        build the REF alleles fit (one stray record is only excluded)."""
-        if len(mismatched) < 2:
+        build the REF alleles fit (one stray record is only excluded). Filtered and unsupported
+        records count too: their REF is as telling."""
+        if sc.build is None:
             return
-        checked = sum(1 for c in sc.calls if self.db(sc.build).overlaps(
-            c.variant.chrom, c.variant.pos, c.variant.pos + len(c.variant.ref) - 1))
-        if len(mismatched) * 2 <= checked:
+        db = self.db(sc.build)
+        records = sc.calls + [c for c, _ in sc.excluded_calls]
+        checked, bad, seen = 0, [], set()
+        for c in records:
+            v = c.variant
+            if (v.chrom, v.pos, v.ref) in seen or not db.overlaps(v.chrom, v.pos,
+                                                                  v.pos + len(v.ref) - 1):
+                continue
+            seen.add((v.chrom, v.pos, v.ref))  # one record, however many ALT alleles
+            checked += 1
+            try:
+                db.check_ref(v)
+            except ReferenceMismatchError as exc:
+                bad.append(exc)
+        if len(bad) < 2 or len(bad) * 2 <= checked:
             return
         other = Build.GRCh37 if sc.build is Build.GRCh38 else Build.GRCh38
-        fits, _ = self.infer_build(sc.calls)
+        fits, _ = self.infer_build(records)
         likely = (f"the file looks like {fits}; pass --genome {fits}" if fits is other else
                   "check the reference the calls were made on (--genome, or --fasta for another "
                   "assembly)")
         raise ReferenceMismatchError(
-            f"REF disagrees with the {sc.build} reference at {len(mismatched)} of {checked} "
-            f"pathway positions (first: {mismatched[0].message}); {likely}", sc.source)
+            f"REF disagrees with the {sc.build} reference at {len(bad)} of {checked} "
+            f"pathway positions (first: {bad[0].message}); {likely}", sc.source)
 
     def classify(self, alt: Alteration) -> Alteration:
         from varmatch.annotate.oncogenicity import classify
@@ -213,15 +229,14 @@ class Annotator:
             sc.build = build
         self.check_build(sc)
         self.below_min_vaf(sc)
+        self._too_many_mismatches(sc)
         excluded = list(sc.excluded)
-        mismatched: list[ReferenceMismatchError] = []
         for call in sc.calls:
             try:
                 alts = self.annotate_call(call, sc.build, sc.source)
             except ReferenceMismatchError as exc:
                 # one bad record is excluded with its reason; the build check below decides
                 # whether the whole file is on another build
-                mismatched.append(exc)
                 v = call.variant
                 excluded.append(ExcludedCall(f"{v.chrom}:{v.pos} {v.ref}>{v.alt}",
                                              f"REF does not match the {sc.build} reference "
@@ -230,11 +245,15 @@ class Annotator:
             for alt in alts:
                 alt = self.classify(replace(alt, sample=sc.sample))
                 found.setdefault((alt.key, str(alt.variant)), alt)
-        self._too_many_mismatches(sc, mismatched)
         for alt in sc.alterations:
-            if alt.gene in self.genes:
+            if alt.gene in self.read_genes:
                 alt = self.classify(replace(alt, sample=alt.sample or sc.sample))
                 found.setdefault((alt.key, str(alt.variant)), alt)
+        # context genes (ERBB2, ESR1) go aside for eligibility.py; only protein-altering ones
+        sc.context = [a for a in found.values() if a.gene not in self.genes
+                      and (a.type.value != "mutation" or a.consequence is None
+                           or a.consequence.is_protein_altering)]
+        found = {k: a for k, a in found.items() if a.gene in self.genes}
         for key, alt in list(found.items()):
             c = alt.consequence
             if c is None and alt.protein is not None and alt.protein.kind == "synonymous":
@@ -251,6 +270,8 @@ class Annotator:
             except (AnnotationRequiredError, ReferenceMismatchError):
                 alts = []
             for alt in alts:
-                excluded.append(ExcludedCall(f"{alt} ({call.variant})", reason, call.variant.source))
+                if alt.gene in self.genes:
+                    excluded.append(ExcludedCall(f"{alt} ({call.variant})", reason,
+                                                 call.variant.source))
         ordered = sorted(found.values(), key=lambda a: (a.gene, a.protein.start if a.protein else 0, str(a)))
         return ordered, excluded

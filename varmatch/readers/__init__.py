@@ -43,6 +43,8 @@ class SampleCalls:
     # calls at the other build's pathway positions, read only when none fell in a pathway gene on
     # the --genome build: the annotator checks their REF to catch a wrong --genome
     probe: list[RawCall] = field(default_factory=list)
+    # alterations in context genes (ERBB2, ESR1), set by the annotator for eligibility checks
+    context: list[Alteration] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,8 @@ def match_dict(m: Match) -> dict:
         "summary": ev.summary,
         "oncokb_level": m.oncokb_level or None,
         "escat_tier": m.escat_tier or None,
+        "requirement_status": [{"requirement": s.requirement, "status": s.status.value,
+                                "reason": s.reason} for s in m.requirement_status],
     }
 
 

@@ -17,7 +17,7 @@ MATCH_COLUMNS = [
     "depth", "oncogenicity", "hotspot", "tier", "level", "direction", "therapy", "drugs",
     "partners", "evidence_kind", "evidence_level", "evidence_tumor_type", "relation", "rung",
     "requirements", "citations", "rule", "why", "evidence_id", "oncokb_level", "escat_tier",
-    "flags",
+    "flags", "requirement_status",
 ]
 
 ALTERATION_COLUMNS = [
@@ -70,6 +70,8 @@ def write_tsv(results: list[SampleResult], fh) -> None:
                     "citations": ",".join(c.id for c in ev.citations), "rule": m.rule,
                     "why": m.why, "evidence_id": ev.id, "oncokb_level": m.oncokb_level,
                     "escat_tier": m.escat_tier,
+                    "requirement_status": "; ".join(f"{s.requirement}: {s.status} ({s.reason})"
+                                                    for s in m.requirement_status),
                 }
                 w.writerow([_fmt(row.get(c)) for c in MATCH_COLUMNS])
 
