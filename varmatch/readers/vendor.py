@@ -205,7 +205,13 @@ def read_foundation(
         g2 = el.get("other-gene", "").strip()
         if g2.upper() in ("N/A", "NA", "INTERGENIC", "-"):
             g2 = ""
-        for alt in fusion_alterations(g1, g2, genes, "FoundationOne", sample):
+        # targeted-gene/other-gene say nothing of orientation; the description does ("MAGI3-AKT3
+        # fusion": 5' gene first), when it names both genes
+        m = re.match(r"\s*([\w.]+)-([\w.]+)\s+fusion", el.get("description", ""), re.I)
+        ordered = bool(m) and {m.group(1), m.group(2)} == {g1, g2}
+        if ordered and m.group(1) != g1:
+            g1, g2 = g2, g1
+        for alt in fusion_alterations(g1, g2, genes, "FoundationOne", sample, ordered):
             keep(alt, el, f"rearrangement[{i}]")
     bio = child(report, "biomarkers")
     msi = child(bio, "microsatellite-instability")
@@ -425,7 +431,8 @@ def read_tso500(
         left, right = split_gene_pair(pair, genes)
         for g1 in left:
             for g2 in right or [""]:
-                for alt in fusion_alterations(g1, g2, genes, "TSO500", sample):
+                # "Gene Pair" order is not documented as 5'-3': recorded as not stated
+                for alt in fusion_alterations(g1, g2, genes, "TSO500", sample, ordered=False):
                     sc.alterations.append(alt)
     yield sc
 

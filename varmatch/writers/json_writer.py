@@ -32,6 +32,7 @@ def alteration_dict(a: Alteration, matches: list[Match] | None = None) -> dict:
         "copy_number": a.copy_number,
         "partner": a.partner,
         "flags": list(a.flags),
+        "fusion_role": a.fusion_role or None,
         "variant": None if v is None else {
             "chrom": v.chrom, "pos": v.pos, "ref": v.ref, "alt": v.alt,
             "build": v.build.value if v.build else None,
