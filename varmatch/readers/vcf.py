@@ -63,6 +63,11 @@ def choose_sample(samples: list[str], header: str, requested: str | None, path: 
     rest = [i for i, s in enumerate(samples) if s not in normals]
     if len(rest) == 1:
         return rest[0]
+    by_caller = _tumor_column(header, samples)
+    if by_caller is not None:
+        log.info("tumor sample %s chosen by the caller's column order (%s); --sample overrides",
+                 samples[by_caller[0]], by_caller[1])
+        return by_caller[0]
     # names that say what they are: "..._Somatic" / "tumor" / TCGA sample type 01-09 (tumor)
     by_name = [i for i in rest if _TUMOR_NAME.search(samples[i])]
     if len(by_name) == 1:
@@ -78,8 +83,30 @@ def choose_sample(samples: list[str], header: str, requested: str | None, path: 
 _TUMOR_NAME = re.compile(r"(?i)(tumou?r|somatic)|^TCGA-\w\w-\w{4}-0\d")
 
 
+def _tumor_column(header: str, samples: list[str]) -> tuple[int, str] | None:
+    """(index, why) of the tumor column when the caller fixes the column order, for files whose
+    columns were renamed (no TUMOR/NORMAL names left to go by).
+
+    Strelka somatic (``##content=strelka somatic ...``) writes NORMAL then TUMOR; VarDict paired
+    (var2vcf_paired.pl: ``##INFO=<ID=STATUS`` + ``##INFO=<ID=SAMPLE``) writes the tumor first and
+    names it in INFO SAMPLE, the matched sample second.
+    """
+    if len(samples) != 2:
+        return None
+    if re.search(r"^##content=strelka somatic", header, re.M | re.I):
+        return 1, "Strelka somatic: NORMAL, TUMOR"
+    if (re.search(r"^##INFO=<ID=STATUS,.*Somatic or germline status", header, re.M)
+            and re.search(r"^##INFO=<ID=SAMPLE,", header, re.M)):
+        return 0, "VarDict paired: tumor first, matched sample second"
+    return None
+
+
 def _tumor_hints(header: str) -> list[str]:
     hints = re.findall(r"^##tumor_sample=(\S+)", header, re.M)
+    # MuTect1 (##MuTect="... tumor_sample_name=X ...") and GATK3 command lines
+    # (##GATKCommandLine=<ID=MuTect,...CommandLineOptions="... tumor_sample_name=X ...">)
+    hints += [n for n in re.findall(r"^##(?:MuTect|GATKCommandLine)[^\n]*?\btumor_sample_name=([^\s,\"'>\]]+)",
+                                    header, re.M) if n != "null"]
     # TCGA / GDC style: ##SAMPLE=<ID=TUMOR,SampleName=...>; Strelka/VarScan columns are TUMOR
     for m in re.finditer(r"^##SAMPLE=<(.*)>$", header, re.M):
         fields = dict(kv.split("=", 1) for kv in _split_meta(m.group(1)) if "=" in kv)
@@ -93,6 +120,8 @@ def _tumor_hints(header: str) -> list[str]:
 
 def _normal_hints(header: str) -> list[str]:
     hints = re.findall(r"^##normal_sample=(\S+)", header, re.M)
+    hints += re.findall(r"^##(?:MuTect|GATKCommandLine)[^\n]*?\bnormal_sample_name=([^\s,\"'>\]]+)",
+                        header, re.M)
     return hints + ["NORMAL", "normal", "Normal"]
 
 
