@@ -59,3 +59,77 @@ def test_vardict_paired_tumor_is_the_first_column():
               '##INFO=<ID=STATUS,Number=1,Type=String,Description="Somatic or germline status">\n')
     assert choose_sample(["S17-A", "S17-B"], header, None, Path("x.vcf")) == 0
     assert choose_sample(["S17-A", "S17-B"], header, "S17-B", Path("x.vcf")) == 1  # --sample wins
+
+
+# ---- older / Oncotator MAFs ------------------------------------------------------------------
+# Column names of an Oncotator MAF (broadinstitute/oncotator test/testdata/maf/
+# Patient0.maf.annotated @ d5ac82f; the file's licence forbids redistribution, so the test writes
+# the header and rows itself). The PIK3R1 row is that file's PIK3R1 call; the AKT1 row is the
+# GRCh37 AKT1 E17K hotspot (14:105246551 C>T, c.49G>A).
+ONCOTATOR_COLS = [
+    "Hugo_Symbol", "Entrez_Gene_Id", "Center", "NCBI_Build", "Chromosome", "Start_position",
+    "End_position", "Strand", "Variant_Classification", "Variant_Type", "Reference_Allele",
+    "Tumor_Seq_Allele1", "Tumor_Seq_Allele2", "dbSNP_RS", "dbSNP_Val_Status",
+    "Tumor_Sample_Barcode", "Matched_Norm_Sample_Barcode", "Genome_Change",
+    "Annotation_Transcript", "Transcript_Strand", "Transcript_Exon", "Transcript_Position",
+    "cDNA_Change", "Codon_Change", "Protein_Change", "t_alt_count", "t_ref_count",
+]
+ONCOTATOR_ROWS = [
+    ["PIK3R1", "5295", "broad.mit.edu", "37", "5", "67569269", "67569269", "+",
+     "Missense_Mutation", "SNP", "C", "A", "A", "", "", "Patient0-Tumor", "Patient0-Normal",
+     "g.chr5:67569269C>A", "uc003jva.2", "+", "3", "946", "c.386C>A", "c.(385-387)CCG>CAG",
+     "p.P129Q", "12", "80"],
+    ["AKT1", "207", "broad.mit.edu", "37", "14", "105246551", "105246551", "-",
+     "Missense_Mutation", "SNP", "C", "T", "T", "", "", "Patient0-Tumor", "Patient0-Normal",
+     "g.chr14:105246551C>T", "uc001ypk.2", "-", "3", "", "c.49G>A", "c.(49-51)GAG>AAG",
+     "p.E17K", "30", "70"],
+]
+
+
+def _maf(tmp_path, cols, rows, name="Patient0.maf.annotated"):
+    p = tmp_path / name
+    p.write_text("## Oncotator v0.5.23.0|GAF 2.1 hg19 Jun2011\n" + "\t".join(cols) + "\n"
+                 + "".join("\t".join(r) + "\n" for r in rows))
+    return p
+
+
+def test_oncotator_maf_is_read_with_its_own_column_names(tmp_path):
+    from varmatch import readers
+    from varmatch.models import Build
+    from varmatch.pipeline import Options, run_file
+
+    p = _maf(tmp_path, ONCOTATOR_COLS, ONCOTATOR_ROWS)
+    readers._load_builtin_readers()
+    assert readers.sniff(p) == "maf"
+    (r,) = run_file(p, Options(tumor_type="BREAST"))
+    got = {str(a): a for a in r.alterations}
+    assert set(got) == {"AKT1 p.E17K", "PIK3R1 p.P129Q"}
+    akt1 = got["AKT1 p.E17K"]
+    assert akt1.hgvs_c == "c.49G>A" and akt1.vaf == 0.3 and r.build is Build.GRCh37
+    assert str(akt1.variant) == "14:105246551C>T"
+    assert got["PIK3R1 p.P129Q"].transcript == "uc003jva.2"
+
+
+def test_maf_column_names_are_case_insensitive(tmp_path):
+    from varmatch.pipeline import Options, run_file
+
+    cols = [c.lower() for c in ONCOTATOR_COLS]
+    (r,) = run_file(_maf(tmp_path, cols, ONCOTATOR_ROWS), Options(tumor_type="BREAST"))
+    assert {str(a) for a in r.alterations} == {"AKT1 p.E17K", "PIK3R1 p.P129Q"}
+
+
+def test_maf_without_tumor_sample_barcode_says_exactly_that(tmp_path):
+    import subprocess
+    import sys
+
+    i = ONCOTATOR_COLS.index("Tumor_Sample_Barcode")
+    cols = ONCOTATOR_COLS[:i] + ONCOTATOR_COLS[i + 1:]
+    rows = [r[:i] + r[i + 1:] for r in ONCOTATOR_ROWS]
+    p = _maf(tmp_path, cols, rows)
+    # before: sniffed as an alteration table and read as one unnamed sample
+    out = subprocess.run([sys.executable, "-m", "varmatch", "annotate", str(p), "-o", "-"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.strip() == (f"varmatch: error: {p}:2: this MAF has no Tumor_Sample_Barcode "
+                                  "column, so its rows cannot be assigned to a sample; add the "
+                                  "column (one sample ID per row)")
