@@ -133,3 +133,53 @@ def test_maf_without_tumor_sample_barcode_says_exactly_that(tmp_path):
     assert out.stderr.strip() == (f"varmatch: error: {p}:2: this MAF has no Tumor_Sample_Barcode "
                                   "column, so its rows cannot be assigned to a sample; add the "
                                   "column (one sample ID per row)")
+
+
+# ---- TSO500 / CRAFT copy-number tables ---------------------------------------------------------
+# CRAFT calls <DUP>/<DEL> against gene-specific fold-change cutoffs (Illumina TST170 help,
+# "Copy Number Variant Calling"): its call is used as made; fold change becomes CN = 2 x FC.
+CRAFT = ("Sample\tGene\tStatus\tFoldChange\n"
+         "TSO-7\tPTEN\tDEL\t0.30\n"
+         "TSO-7\tPIK3CA\tDUP\t2.90\n"
+         "TSO-7\tAKT2\tLOSS\t0.30\n"
+         "TSO-7\tMTOR\tREF\t1.02\n"
+         "TSO-7\tERBB2\tAMP\t6.00\n")
+
+
+def test_craft_table_the_callers_call_counts(tmp_path):
+    from varmatch import readers
+    from varmatch.pipeline import Options, run_file
+
+    p = tmp_path / "TSO-7_CopyNumber.tsv"
+    p.write_text(CRAFT.replace("REF", "neutral"))
+    readers._load_builtin_readers()
+    assert readers.sniff(p) == "cna"
+    (r,) = run_file(p, Options(tumor_type="BREAST"))
+    got = {str(a): a for a in r.alterations}
+    # before: 'DEL' was refused as an unknown call; PTEN at FC 0.30 = CN 0.6 was not a deletion
+    assert set(got) == {"PTEN deletion", "PIK3CA amplification"}
+    pten = got["PTEN deletion"]
+    assert pten.copy_number == 0.6
+    assert pten.flags == ("the caller's DEL call is used; copy number 0.60 (fold change 0.3) does "
+                          "not pass --del-threshold 0.5",)
+    assert got["PIK3CA amplification"].copy_number == 5.8 and not got["PIK3CA amplification"].flags
+    assert "PTEN: copy number 0.60 from fold change 0.3 (2 x fold change: ploidy 2, no purity " \
+           "correction)" in r.notes
+    # LOSS is a one-copy call: the thresholds decide, and it is listed, not dropped
+    (ex,) = [e for e in r.excluded if e.description.startswith("AKT2")]
+    assert ex.description == "AKT2 LOSS (copy number 0.60 (fold change 0.3))"
+    # ERBB2 AMP is read as a context gene: the HER2-negative labels are contradicted
+    m = next(m for m in r.matches if m.evidence.id == "VM0001")  # capivasertib, PTEN/PIK3CA
+    assert m.requirement_status[0].status.value == "contradicted"
+
+
+def test_craft_table_thresholds_decide_rows_without_an_amp_or_del_call(tmp_path):
+    from varmatch.pipeline import Options, run_file
+
+    p = tmp_path / "TSO-7_CopyNumber.tsv"
+    p.write_text(CRAFT.replace("REF", "neutral"))
+    (r,) = run_file(p, Options(tumor_type="BREAST", del_threshold=0.7))
+    got = {str(a): a for a in r.alterations}
+    assert set(got) == {"PTEN deletion", "PIK3CA amplification", "AKT2 deletion"}
+    assert got["AKT2 deletion"].copy_number == 0.6  # LOSS at CN 0.6 <= --del-threshold 0.7
+    assert got["PTEN deletion"].flags == ()  # CN 0.6 now passes the threshold too

@@ -269,13 +269,21 @@ def test_segment_file_without_build_asks_for_genome(tmp_path):
     assert labels(sc) == ["PTEN deletion"] and sc.sample == "T1"
 
 
-def test_gene_level_fold_change_table_uses_thresholds_and_reports_disagreement():
+def test_gene_level_fold_change_table_caller_calls_count_thresholds_for_the_rest():
     (sc,) = by_sample(FIX / "panel_cnv_foldchange.tsv").values()
     got = {str(a): a.copy_number for a in sc.alterations}
-    assert got == {"PTEN deletion": 0.16, "AKT2 amplification": 6.8}
-    (ex,) = sc.excluded  # PIK3CA "amplification" at fold change 1.62 = CN 3.24 < 5
-    assert ex.description.startswith("PIK3CA amplification") and "--amp-threshold 5" in ex.reason
+    # PTEN "loss" (one-copy word) at fold change 0.08 = CN 0.16: the threshold calls it deleted;
+    # PIK3CA "amplification" at fold change 1.62 = CN 3.24: the caller's call counts, flagged
+    assert got == {"PTEN deletion": 0.16, "PIK3CA amplification": 3.24, "AKT2 amplification": 6.8}
+    pik3ca = next(a for a in sc.alterations if a.gene == "PIK3CA")
+    assert pik3ca.flags == ("the caller's amplification call is used; copy number 3.24 (fold "
+                            "change 1.62) does not pass --amp-threshold 5",)
+    (ex,) = sc.excluded  # MTOR "loss" at CN 1.62: a one-copy loss, listed, not reported
+    assert ex.description == "MTOR loss (copy number 1.62 (fold change 0.81))"
+    assert "one-copy change" in ex.reason
     assert any("CN = 2 x fold change" in n for n in sc.notes)
+    assert ("PTEN: copy number 0.16 from fold change 0.08 (2 x fold change: ploidy 2, no purity "
+            "correction)") in sc.notes
 
 
 def test_cbioportal_wide_discrete_table_and_clinical():

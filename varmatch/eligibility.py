@@ -54,7 +54,7 @@ def concepts(requirements: Iterable[str]) -> list[str]:
 
 def _cn(a: Alteration) -> str:
     cn = f"copy number {a.copy_number:g}" if a.copy_number is not None else "amplified"
-    src = a.annotation_source or (a.variant.source if a.variant else "")
+    src = a.annotation_source if a.annotation_source not in ("", "copy number") else ""
     return f"ERBB2 amplification ({cn}{', ' + src if src else ''})"
 
 
