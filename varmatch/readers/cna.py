@@ -687,7 +687,7 @@ def cnv_from_vcf(path: Path, out: SampleCalls, include_filtered: bool = False,
 
 
 def _record_cn(rec, idx: int | None, alt: str) -> float | None:
-    from varmatch.readers.vcf import _fmt, _info, _num, _pick, gt_calls
+    from varmatch.readers.vcf_fields import _fmt, _info, _num, _pick, gt_calls
 
     def finite(x) -> float | None:
         v = _num(x)
