@@ -183,3 +183,110 @@ def test_craft_table_thresholds_decide_rows_without_an_amp_or_del_call(tmp_path)
     assert set(got) == {"PTEN deletion", "PIK3CA amplification", "AKT2 deletion"}
     assert got["AKT2 deletion"].copy_number == 0.6  # LOSS at CN 0.6 <= --del-threshold 0.7
     assert got["PTEN deletion"].flags == ()  # CN 0.6 now passes the threshold too
+
+
+# ---- ANNOVAR ---------------------------------------------------------------------------------
+def _read(path, **kw):
+    from varmatch import readers
+
+    return list(readers.read(path, **kw))
+
+
+def test_real_table_annovar_output_is_read_with_its_transcripts():
+    from varmatch import readers
+    from varmatch.models import Build
+
+    (sc,) = _read(FIX / "intervar_myanno.hg19_multianno.txt", genes=None)
+    assert readers.sniff(FIX / "intervar_myanno.hg19_multianno.txt") == "annovar"
+    assert readers.sniff(FIX / "intervar_ex1.avinput") == "annovar"
+
+    assert sc.build is Build.GRCh37 and sc.sample == "intervar_myanno"
+    got = {str(a): a for c in sc.calls for a in c.annotations}
+    il23r = got["IL23R p.R381Q"]  # rs11209026, the protective Crohn's allele
+    assert (il23r.transcript, il23r.hgvs_c, il23r.consequence.value) == (
+        "NM_144701", "c.1142G>A", "missense_variant")
+    assert got["GJB2 p.G12fs"].hgvs_c == "c.35delG"  # ANNOVAR's deletion in VCF form
+    gjb2 = next(c.variant for c in sc.calls if c.annotations and c.annotations[0].gene == "GJB2")
+    assert (gjb2.pos, len(gjb2.ref), gjb2.alt) == (20763685, 2, gjb2.ref[0])
+    assert got["NPHP4 c.1279-2T>A"].consequence.value == "splice_acceptor_variant"
+    # the 309 kb GJB6 region deletion (Ref 0) is listed, not read as a small variant
+    assert [e.reason.split(" (")[0] for e in sc.excluded] == ["not a small variant"]
+
+
+def test_real_table_annovar_output_has_no_pathway_alteration():
+    from varmatch.pipeline import Options, run_file
+
+    (r,) = run_file(FIX / "intervar_myanno.hg19_multianno.txt", Options(tumor_type="NPC"))
+    assert r.alterations == () and r.excluded == ()  # no pathway gene in ANNOVAR's example
+
+
+def test_real_avinput_is_annotated_offline(tmp_path):
+    from varmatch.pipeline import Options, run_file
+
+    (r,) = run_file(FIX / "intervar_ex1.avinput", Options(genome=None, tumor_type="NPC"))
+    assert r.alterations == ()  # ANNOVAR's example holds no pathway gene: read, nothing found
+    # the same form with the GRCh37 AKT1 E17K and PIK3CA H1047R hotspots
+    p = tmp_path / "npc.avinput"
+    p.write_text("14\t105246551\t105246551\tC\tT\tcomments: AKT1 c.49G>A\n"
+                 "3\t178952085\t178952085\tA\tG\tcomments: PIK3CA c.3140A>G\n")
+    (r,) = run_file(p, Options(genome=Build37(), tumor_type="NPC"))
+    assert [str(a) for a in r.alterations] == ["AKT1 p.E17K", "PIK3CA p.H1047R"]
+    assert all(a.annotation_source == "varmatch" for a in r.alterations)
+
+
+def Build37():
+    from varmatch.models import Build
+
+    return Build.GRCh37
+
+
+# ANNOVAR -vcfinput output: refGene columns, then Otherinfo1-3 (zygosity, QUAL, DP) and the VCF
+# record (Otherinfo4-13), as table_annovar.pl writes them since 2018
+_VCFINPUT_HEAD = ("Chr\tStart\tEnd\tRef\tAlt\tFunc.refGene\tGene.refGene\tGeneDetail.refGene\t"
+                  "ExonicFunc.refGene\tAAChange.refGene\tcosmic70\t"
+                  + "\t".join(f"Otherinfo{i}" for i in range(1, 14)))
+_VCFINPUT_ROWS = [
+    "14\t105246551\t105246551\tC\tT\texonic\tAKT1\t.\tnonsynonymous SNV\t"
+    "AKT1:NM_001014431:exon4:c.G49A:p.E17K,AKT1:NM_001014432:exon4:c.G49A:p.E17K,"
+    "AKT1:NM_005163:exon3:c.G49A:p.E17K\tID=COSM33765\t"
+    "het\t255\t100\t14\t105246551\t.\tC\tT\t255\tPASS\tDP=100\tGT:AD:DP\t0/1:70,30:100",
+    "10\t89692904\t89692904\tC\tT\texonic\tPTEN\t.\tstopgain\t"
+    "PTEN:NM_000314:exon5:c.C388T:p.R130X\t.\t"
+    "het\t40\t60\t10\t89692904\t.\tC\tT\t40\tLowQual\tDP=60\tGT:AD:DP\t0/1:57,3:60",
+    "17\t7577120\t7577120\tC\tT\texonic\tTP53\t.\tnonsynonymous SNV\t"
+    "TP53:NM_000546:exon8:c.G818A:p.R273H\t.\t"
+    "het\t255\t90\t17\t7577120\t.\tC\tT\t255\tPASS\tDP=90\tGT:AD:DP\t0/1:45,45:90",
+]
+
+
+def test_vcfinput_table_uses_the_original_vcf_in_otherinfo(tmp_path):
+    from varmatch.pipeline import Options, run_file
+
+    p = tmp_path / "T9.hg19_multianno.txt"
+    p.write_text(_VCFINPUT_HEAD + "\n" + "\n".join(_VCFINPUT_ROWS) + "\n")
+    (r,) = run_file(p, Options(tumor_type="BREAST"))
+    (akt1,) = r.alterations  # TP53 is not a pathway gene; PTEN failed its FILTER
+    assert str(akt1) == "AKT1 p.E17K"
+    assert akt1.transcript in ("NM_001014431", "NM_001014432", "NM_005163")  # one of AAChange's
+    assert (akt1.variant.depth, akt1.variant.alt_depth, akt1.vaf) == (100, 30, 0.3)
+    assert akt1.annotation_source == "ANNOVAR"
+    (ex,) = r.excluded
+    assert ex.description.startswith("PTEN p.R130*")
+    assert ex.reason.startswith("FILTER=LowQual")
+
+
+def test_table_annovar_csv_form(tmp_path):
+    import csv
+    import io
+
+    from varmatch.pipeline import Options, run_file
+
+    buf = io.StringIO()
+    w = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC)
+    for line in [_VCFINPUT_HEAD, *_VCFINPUT_ROWS]:
+        w.writerow(line.split("\t"))
+    p = tmp_path / "T9.hg19_multianno.csv"
+    p.write_text(buf.getvalue())
+    (r,) = run_file(p, Options(tumor_type="BREAST"))
+    assert [str(a) for a in r.alterations] == ["AKT1 p.E17K"]
+    assert r.alterations[0].vaf == 0.3

@@ -122,8 +122,9 @@ def _load_builtin_readers() -> None:
     # last.
     import importlib
 
-    for name in ("vendor", "maf", "fusion", "cna", "hgvs_list", "table", "vcf"):
-        importlib.import_module(f"varmatch.readers.{name}")
+    for name in ("vendor", "maf", "varmatch.annotate.preannotated.annovar_table", "fusion", "cna",
+                 "hgvs_list", "table", "vcf"):
+        importlib.import_module(name if "." in name else f"varmatch.readers.{name}")
     # a module imported earlier (vcf by cna) registers early: put the VCF sniffer, the loosest,
     # last whatever the import order was
     READERS["vcf"] = READERS.pop("vcf")

@@ -58,7 +58,7 @@ def _eff_fields(description: str) -> list[str] | None:
     return [f.strip() for f in inner.split("|") if f.strip()]
 
 
-def _annovar_suffix(ids: Iterable[str]) -> str | None:
+def annovar_suffix(ids: Iterable[str]) -> str | None:
     kinds: dict[str, set[str]] = {}
     for info_id in ids:
         m = _ANNOVAR_ID.match(info_id)
@@ -101,7 +101,7 @@ def detect_annotation(
     if eff:
         tag, fields = next(((i, f) for i, f in eff if i == "EFF"), eff[0])
         return SnpEffEffParser(tag, fields, preferred)
-    suffix = _annovar_suffix(infos)
+    suffix = annovar_suffix(infos)
     if suffix:
         return AnnovarParser(suffix, (), preferred)
     if "FUNC" in infos:
