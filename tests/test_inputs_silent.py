@@ -196,3 +196,26 @@ def test_min_vaf_excludes_calls_below_it_with_the_reason(tmp_path):
                                 "source": "t.vcf:9"}]
     r, doc = _annotate(p)  # default 0.0 keeps every call
     assert [a["alteration"] for a in doc["alterations"]] == ["AKT1 p.E17K", "PIK3CA p.H1047R"]
+
+
+# ---- model-less pathway genes ------------------------------------------------------------------
+def test_unannotated_call_in_a_gene_without_a_model_is_listed_not_dropped(tmp_path):
+    # PIK3CB has a bundled gene span (GENCODE, data/gene_regions.tsv) but no transcript model:
+    # before, an unannotated record there vanished as if it were off-pathway
+    rec = "chr3\t138700000\t.\tA\tG\t.\tPASS\t.\tGT:AD\t0/1:60,40\n"
+    contigs = CONTIGS38
+    r, doc = _annotate(_vcf(tmp_path, AKT1 + rec, contigs))
+    assert r.exit_code == 0, r.stderr
+    assert [a["gene"] for a in doc["alterations"]] == ["AKT1"]
+    ex = [e for e in doc["excluded"] if e["call"].startswith("PIK3CB")]
+    assert ex and ex[0]["reason"].startswith("no bundled transcript model for PIK3CB")
+
+
+def test_gene_regions_cover_every_pathway_gene_on_both_builds():
+    from varmatch import kb
+    from varmatch.annotate.transcripts import TranscriptDB
+
+    genes = kb.bundled().pathway_genes
+    for build in Build:
+        covered = {g for *_, g in TranscriptDB.bundled(build).regions()}
+        assert genes <= covered, (build, sorted(genes - covered))

@@ -163,8 +163,8 @@ class Annotator:
         checked, bad, seen = 0, [], set()
         for c in records:
             v = c.variant
-            if (v.chrom, v.pos, v.ref) in seen or not db.overlaps(v.chrom, v.pos,
-                                                                  v.pos + len(v.ref) - 1):
+            if (v.chrom, v.pos, v.ref) in seen or not db.has_model(v.chrom, v.pos,
+                                                                   v.pos + len(v.ref) - 1):
                 continue
             seen.add((v.chrom, v.pos, v.ref))  # one record, however many ALT alleles
             checked += 1
@@ -242,6 +242,14 @@ class Annotator:
                                              f"REF does not match the {sc.build} reference "
                                              f"({exc.message.split('; wrong genome')[0]})", v.source))
                 continue
+            if not alts and not call.annotations and sc.build is not None:
+                v = call.variant
+                gene = self.db(sc.build).region_only_gene(v.chrom, v.pos, v.pos + len(v.ref) - 1)
+                if gene in self.genes:
+                    excluded.append(ExcludedCall(
+                        f"{gene} ({v})", f"no bundled transcript model for {gene} (gene span "
+                        "only): pass --gtf and --fasta, or give a file annotated by VEP/SnpEff/"
+                        "ANNOVAR", v.source))
             for alt in alts:
                 alt = self.classify(replace(alt, sample=sc.sample))
                 found.setdefault((alt.key, str(alt.variant)), alt)
