@@ -127,6 +127,14 @@ class Annotator:
         out = []
         for a in alts:
             ours = mine.pop(a.gene, None)
+            model = db.transcript(a.gene)
+            if (ours is not None and ours.protein is None and a.consequence is not None
+                    and model is not None and model.sequence == "none"
+                    and not (self.fasta or self.gtf)):
+                # no bundled sequence for this gene: the model cannot tell a synonymous or
+                # non-coding change from a protein-altering one, the file's annotation can
+                out.append(a)
+                continue
             if ours is None or ours.protein is None or a.protein is None or str(ours.protein) == str(a.protein):
                 out.append(a if a.protein is not None or ours is None else ours)
                 continue
