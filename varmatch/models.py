@@ -397,6 +397,7 @@ class EvidenceKind(enum.Enum):
 class Direction(enum.Enum):
     SENSITIVITY = "sensitivity"
     RESISTANCE = "resistance"
+    COUNTER_EVIDENCE = "counter_evidence"
 
     def __str__(self) -> str:
         return self.value
@@ -539,6 +540,9 @@ class Evidence:
     # tumor type regardless of genotype): such a row is shown on-label only, never extrapolated.
     biomarker_restricted: bool = True
     source_file: str = ""
+    # OncoTree codes of the population the source enrolled (e.g. a basket of solid tumours):
+    # when given, the row is on-label only for patients within one of them.
+    population: tuple[str, ...] = ()
 
     @property
     def therapy(self) -> str:
