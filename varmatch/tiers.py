@@ -162,6 +162,10 @@ def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel
         rel_text = (f"{patient} is outside the population the source covers "
                     f"({', '.join(ev.population)}): level-{ev.level} evidence is no more than "
                     f"level {level} for this tumor type.")
+        broader = [c for c in ev.population if patient != ROOT and tree.is_within(c, patient)]
+        if broader:
+            rel_text += (f" {patient} is broader than {', '.join(broader)}: if the tumor is one "
+                         "of those, give that OncoTree code.")
     elif rule == "off-label-AB":
         rel_text = (f"{patient} is not within {ev.tumor_type}: level-{ev.level} evidence from another "
                     "tumor type is level C for this one (AMP/ASCO/CAP 2017).")
