@@ -105,6 +105,13 @@ def test_alpelisib_label_row_lists_exactly_the_companion_test_variants():
     assert any("would not report" in r for r in other.requirements)
 
 
+@pytest.mark.parametrize("variant", ["H1047R", "E545K", "C420R"])
+def test_a_listed_variant_gets_only_the_level_a_label_row(variant):
+    """The lower 'not on the list' row is superseded by the same source's exact-list row."""
+    got = _tiered(mutation("PIK3CA", variant), "BRCA")
+    assert "VM0002" in got and "VM0026" not in got
+
+
 # -------------------------------------------------------------------------------- histology
 def test_pecoma_tsc2_loss_gets_no_tier_one_and_the_approval_is_tumor_context():
     alt = mutation("TSC2", "Q1178*")

@@ -71,6 +71,15 @@ def relation(patient: str, evidence_type: str, tree: OncoTree,
     return TumorRelation.OFF_LABEL
 
 
+def population_text(population: tuple[str, ...], tree: OncoTree) -> str:
+    """'BRCA, IBC, MBC', or for a list of nearly all tissues 'every tissue except Hematopoietic'."""
+    tissues = set(tree.children(ROOT))
+    missing = tissues - set(population)
+    if set(population) <= tissues and 0 < len(missing) <= 3:
+        return "every tissue except " + ", ".join(tree.name(c) for c in sorted(missing))
+    return ", ".join(population)
+
+
 def level_for_patient(row_level: EvidenceLevel, rel: TumorRelation) -> tuple[EvidenceLevel, str]:
     if rel is TumorRelation.ON_LABEL:
         return row_level, "on-label"
@@ -150,7 +159,8 @@ def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel
     if rule == "on-label":
         if ev.population:
             rel_text = (f"{patient} lies within the population the source covers "
-                        f"({', '.join(ev.population)}), so the row's level {ev.level} stands.")
+                        f"({population_text(ev.population, tree)}), so the row's level {ev.level} "
+                        "stands.")
         elif ev.tumor_type in TUMOR_AGNOSTIC:
             rel_text = "The evidence is tumor-agnostic, so it applies to this tumor type."
         elif patient == ev.tumor_type:
@@ -160,7 +170,7 @@ def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel
                         f"{ev.level} stands.")
     elif ev.population:
         rel_text = (f"{patient} is outside the population the source covers "
-                    f"({', '.join(ev.population)}): level-{ev.level} evidence is no more than "
+                    f"({population_text(ev.population, tree)}): level-{ev.level} evidence is no more than "
                     f"level {level} for this tumor type.")
         broader = [c for c in ev.population if patient != ROOT and tree.is_within(c, patient)]
         if broader:
@@ -181,9 +191,23 @@ def tier_all(candidates: list[Candidate], patient: str, tree: OncoTree) -> list[
     tier: a biomarker level comes only from evidence that selected on, or analysed, the
     biomarker. They are left out of the ranked options; such a source belongs in the tumor
     type's clinical context (context.yaml), where the report shows it whatever the genotype."""
-    matches = [tier_candidate(c, patient, tree) for c in candidates
-               if c.evidence.biomarker_restricted]
+    kept = [c for c in candidates if c.evidence.biomarker_restricted]
+    kept = [c for c in kept if not any(_supersedes(o, c) for o in kept)]
+    matches = [tier_candidate(c, patient, tree) for c in kept]
     return sorted(matches, key=Match.sort_key)
+
+
+def _supersedes(a: Candidate, b: Candidate) -> bool:
+    """``a`` makes ``b`` redundant for these alterations: the same source (a shared citation) says
+    something more specific (a narrower rung) and at least as strong (level) about the same
+    therapy, direction and population - e.g. a label row listing its companion test's variants
+    supersedes the same source's lower row for variants outside that list."""
+    ea, eb = a.evidence, b.evidence
+    return (ea.id != eb.id and a.alterations == b.alterations
+            and (ea.drugs, ea.partners, ea.direction, ea.tumor_type, ea.population)
+            == (eb.drugs, eb.partners, eb.direction, eb.tumor_type, eb.population)
+            and a.rung.rank < b.rung.rank and ea.level.rank <= eb.level.rank
+            and bool({c.id for c in ea.citations} & {c.id for c in eb.citations}))
 
 
 def alteration_tier(alt: Alteration, matches: list[Match]) -> Tier:
