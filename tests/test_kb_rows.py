@@ -141,6 +141,8 @@ ROWS: dict[str, Case] = {
     "VM0047": Case(TSC2_Q1178X, LO, CLASS, (("KIDNEY", "II", "D"), ("THAP", "II", "D"))),
     "VM0048": Case(TSC2_DEL, LO, CLASS, (("CCRCC", "II", "D"), ("BLCA", "II", "D"))),
     "VM0049": Case(TSC1_X, LO, CLASS, (("ANGS", "II", "D"), ("BLCA", "II", "D"))),
+    # BOLERO-2: everolimus benefit whatever the PIK3CA status (phase III counter-evidence)
+    "VM0050": Case(PIK3CA_H1047R, ON, CLASS, (("BRCA", "II", "C"), ("ILC", "II", "C"), ("NPC", "II", "D"))),
 }
 
 
