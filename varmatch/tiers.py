@@ -153,9 +153,6 @@ def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel
               Direction.COUNTER_EVIDENCE: "no benefit from"}[ev.direction]
     head = (f"Tier {tier} (level {level}): {source} links {ev.biomarker} to {effect} "
             f"{ev.therapy} in {where}; {alts} meets it at the {c.rung} rung.")
-    if not ev.biomarker_restricted:
-        head += (" The source does not restrict this therapy to the biomarker: it applies to the "
-                 "tumor type whatever the genotype.")
     if rule == "on-label":
         if ev.population:
             rel_text = (f"{patient} lies within the population the source covers "
