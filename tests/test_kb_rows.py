@@ -143,6 +143,8 @@ ROWS: dict[str, Case] = {
     "VM0049": Case(TSC1_X, LO, CLASS, (("ANGS", "II", "D"), ("BLCA", "II", "D"))),
     # BOLERO-2: everolimus benefit whatever the PIK3CA status (phase III counter-evidence)
     "VM0050": Case(PIK3CA_H1047R, ON, CLASS, (("BRCA", "II", "C"), ("ILC", "II", "C"), ("NPC", "II", "D"))),
+    # Iyer 2012: TSC1 truncation in bladder cancer; a TSC1 deletion is not what was sequenced
+    "VM0051": Case(TSC1_X, LO, CLASS, (("BLCA", "II", "C"), ("UTUC", "II", "D"), ("NPC", "II", "D"))),
 }
 
 

@@ -66,6 +66,7 @@ CASES = [
     Case("breadth", copy_number("PTEN", AlterationType.DELETION), "BRCA", "VM0011", None),
     Case("breadth", copy_number("PIK3CA", AlterationType.AMPLIFICATION), "HNSC", "VM0012", None),
     Case("breadth", mutation("PIK3CA", "H1047R"), "HNSC", "VM0012", ("II", "D")),
+    Case("breadth", copy_number("TSC1", AlterationType.DELETION), "BLCA", "VM0051", None),
     # the alpelisib phase I reported PIK3CA-altered tumours including amplification: it may match
     Case("breadth", copy_number("PIK3CA", AlterationType.AMPLIFICATION), "HNSC", "VM0024", ("II", "D")),
 ]
