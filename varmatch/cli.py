@@ -113,6 +113,45 @@ def _options(tumor_type, sample, genome, include_filtered, input_format, kb_path
                    del_threshold=del_threshold)
 
 
+def _trial_options(f):
+    f = click.option("--trial-near", metavar="LAT,LON,DIST",
+                     help="Only trials with a site within DIST (km or mi) of LAT,LON, e.g. "
+                          "22.3,114.2,200km.")(f)
+    f = click.option("--trial-country", metavar="COUNTRY",
+                     help="Only trials with a site in COUNTRY (e.g. 'Hong Kong', 'Germany').")(f)
+    f = click.option("--trial-phase", multiple=True, metavar="PHASE",
+                     help="Only trials of this phase (1, 2, 3, 4, early1); repeatable.")(f)
+    f = click.option("--trials-cache", type=click.Path(file_okay=False),
+                     help="Cache directory for registry answers (default: $VARMATCH_CACHE_DIR/"
+                          "trials or $XDG_CACHE_HOME/varmatch/trials; fresh for 24 h).")(f)
+    f = click.option("--trials-url", metavar="URL",
+                     help="ClinicalTrials.gov API v2 base URL (default: $VARMATCH_CTGOV_URL or "
+                          "https://clinicaltrials.gov/api/v2).")(f)
+    f = click.option("--trials", "want_trials", is_flag=True,
+                     help="Search ClinicalTrials.gov for recruiting trials (online; off by "
+                          "default). Adds the 'trials' format; offline, the report says "
+                          "'trials not checked' and the run still succeeds.")(f)
+    return f
+
+
+def _with_trials(options, formats: str, opts: dict):
+    """Options with the --trials config (popped from ``opts``), and the formats with 'trials'."""
+    from dataclasses import replace
+
+    from varmatch.trials import config_from_options
+
+    want = opts.pop("want_trials")
+    cfg = config_from_options(opts.pop("trials_url"), opts.pop("trials_cache"),
+                              opts.pop("trial_phase"), opts.pop("trial_country"),
+                              opts.pop("trial_near"))
+    if not want:
+        return options, formats
+    names = [f.strip() for f in formats.split(",") if f.strip()]
+    if "trials" not in names:
+        names.append("trials")
+    return replace(options, trials=cfg), ",".join(names)
+
+
 def _say(message: str) -> None:
     """A progress line on stderr ("wrote ..."), through logging so --quiet and --log-format apply."""
     log.log(NOTICE, message)
@@ -152,15 +191,18 @@ def _emit(results, out_dir, output, formats) -> None:
 @click.option("-o", "--output", help="Write one format to this file instead ('-' for stdout).")
 @click.option("--formats", default="json,tsv,html", show_default=True,
               help="Comma-separated output formats: json, tsv, html (report), vcf (annotated "
-                   "input), multiqc (custom-content table), alterations.")
+                   "input), multiqc (custom-content table), alterations, trials (with "
+                   "--trials), va (GA4GH VA-Spec statements).")
 @click.option("--fail-on-empty", is_flag=True, help=f"Exit {EXIT_EMPTY} when nothing is actionable.")
 @_input_options
+@_trial_options
 def run(input_path, tumor_type, out_dir, output, formats, fail_on_empty, **opts):
     """Read INPUT (VCF/BCF or alteration table; '-' for stdin), find pathway alterations, match
     them to the knowledgebase and write tiered, cited results."""
     from varmatch.pipeline import run_file
 
-    options = _options(tumor_type, **opts)
+    trial_opts = {k: opts.pop(k) for k in list(opts) if k.startswith(("trial", "want_trial"))}
+    options, formats = _with_trials(_options(tumor_type, **opts), formats, trial_opts)
     path, tmp = _spool_stdin(input_path)
     try:
         results = list(run_file(path, options))
@@ -309,6 +351,7 @@ def kb_tumor_types(query):
 @click.option("--summary-only", is_flag=True,
               help="Write only the cohort summary, no per-sample files.")
 @_input_options
+@_trial_options
 def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, sample, **opts):
     """Run many samples (a samplesheet with sample, vcf, tumor_type columns, or a MAF) in
     parallel, or summarise existing *.varmatch.json results, and write a cohort summary:
@@ -320,7 +363,8 @@ def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, sample, **o
     if sample:
         raise UsageError("--sample does not apply to a cohort; give a vcf_sample column in the "
                          "samplesheet")
-    options = _options(tumor_type, None, **opts)
+    trial_opts = {k: opts.pop(k) for k in list(opts) if k.startswith(("trial", "want_trial"))}
+    options, formats = _with_trials(_options(tumor_type, None, **opts), formats, trial_opts)
     summary = run_cohort(list(inputs), out_dir, options, jobs=jobs, formats=formats,
                          summary_only=summary_only)
     _say(f"wrote {out_dir}/cohort.html: {summary.n_samples} samples, "
