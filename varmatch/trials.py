@@ -271,8 +271,10 @@ def _or(terms: Iterable[str]) -> str:
 
 
 def _pattern(terms: Iterable[str]) -> re.Pattern:
-    """Whole-word, case-insensitive; spaces in a term also match '-', ':' or no space."""
-    parts = [r"[\s:_-]*".join(re.escape(w) for w in t.split()) for t in terms]
+    """Whole-word, case-insensitive; spaces in a term also match '-', ':' or no space, and a
+    protein change may be written with or without ``p.``."""
+    parts = [r"[\s:_-]*".join(r"(?:p\.)?" + re.escape(w.removeprefix("p.")) for w in t.split())
+             for t in terms]
     return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(parts) + r")(?![A-Za-z0-9])", re.I)
 
 
@@ -303,8 +305,8 @@ def queries_for(t: Terms, conditions: list[str], cfg: TrialsConfig) -> list[tupl
         cond = _or(conditions)
         out.append((f"{t.alteration}: condition {cond}; terms {_or(t.biomarker + t.pathway)}",
                     base | {"query.cond": cond, "query.term": _or(t.biomarker + t.pathway)}))
-    out.append((f"{t.alteration}: condition {WIDE_CONDITION}; terms {_or(t.biomarker)}",
-                base | {"query.cond": WIDE_CONDITION, "query.term": _or(t.biomarker)}))
+    out.append((f"{t.alteration}: condition \"{WIDE_CONDITION}\"; terms {_or(t.biomarker)}",
+                base | {"query.cond": _or([WIDE_CONDITION]), "query.term": _or(t.biomarker)}))
     return out
 
 
