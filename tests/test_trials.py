@@ -339,3 +339,20 @@ def test_condition_terms_from_oncotree():
     assert condition_terms("NPC", "Nasopharyngeal Carcinoma", "HEAD_NECK") == ["nasopharyngeal carcinoma"]
     assert condition_terms("BREAST", "Breast", "TISSUE") == ["breast cancer"]
     assert condition_terms("TISSUE", "Tissue", None) == []
+
+
+def test_cohort_trials_counts_trials_per_sample(httpserver, tmp_path):
+    serve_npc(httpserver)
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text("sample\tvcf\ttumor_type\n"
+                     f"NPC-017\t{NPC_VCF}\tNPC\n"
+                     f"HNSC-001\t{SAMPLES / 'hnsc_tumor_normal.mutect2.GRCh38.vcf'}\tHNSC\n")
+    p = vm("cohort", sheet, "--out", tmp_path / "c", "-j", "1", "--trials",
+           "--trials-url", httpserver.url_for("/api/v2"), "--trials-cache", tmp_path / "cache")
+    assert p.returncode == 0, p.stderr
+    rows = {r["sample"]: r for r in csv.DictReader((tmp_path / "c/cohort.samples.tsv").open(),
+                                                   delimiter="\t")}
+    assert rows["NPC-017"]["trials"] == "5"
+    assert (tmp_path / "c/samples/NPC-017.varmatch.trials.tsv").exists()
+    summary = json.loads((tmp_path / "c/cohort.summary.json").read_text())
+    assert summary["trials"]["NPC-017"] == "5"
