@@ -29,7 +29,8 @@ log = logging.getLogger("varmatch")
 
 EPILOG = f"""\b
 Exit codes: 0 success (with or without findings), 2 input error, 3 usage error,
-4 knowledgebase error, 10 no actionable finding with --fail-on-empty.
+4 knowledgebase error, 10 no actionable finding with --fail-on-empty; diff, rerun and
+cohort --diff: 20 clinically relevant change, 21 provenance-only change.
 {RESEARCH_USE}"""
 
 
@@ -350,9 +351,13 @@ def kb_tumor_types(query):
               help="Per-sample output formats: json, tsv, html, vcf, multiqc, alterations.")
 @click.option("--summary-only", is_flag=True,
               help="Write only the cohort summary, no per-sample files.")
+@click.option("--diff", "diff_dir", type=click.Path(file_okay=False, exists=True),
+              help="Compare each sample with the previous cohort folder DIR (its samples/*.json): "
+                   "writes cohort.diff.txt/.json; exit 20 if any patient's options changed, 21 if "
+                   "only provenance changed.")
 @_input_options
 @_trial_options
-def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, sample, **opts):
+def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, diff_dir, sample, **opts):
     """Run many samples (a samplesheet with sample, vcf, tumor_type columns, or a MAF) in
     parallel, or summarise existing *.varmatch.json results, and write a cohort summary:
     actionable alterations per sample, counts per gene/drug/tier, an alteration-by-sample
@@ -371,6 +376,83 @@ def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, sample, **o
          f"{summary.n_actionable} with actionable alterations, {len(summary.failed)} failed")
     if summary.failed:
         sys.exit(EXIT_INPUT)
+    if diff_dir:
+        from varmatch import diff as diffmod
+
+        if summary_only or "json" not in formats.split(","):
+            raise UsageError("--diff compares per-sample JSON results: keep json in --formats "
+                             "and drop --summary-only")
+        new = diffmod.results_in(out_dir) or [  # summarising JSON results: the inputs
+            d for i in inputs if i.endswith(".json") for d in diffmod.load_results(i)]
+        diffs = diffmod.diff_sets(diffmod.results_in(diff_dir), new)
+        sys.exit(_report_diffs(diffs, False, Path(out_dir) / "cohort"))
+
+
+# --------------------------------------------------------------------------------------------------
+def _report_diffs(diffs, as_json: bool, out_prefix: Path | None = None) -> int:
+    """Print the diff (text or JSON), optionally also write <prefix>.diff.txt/.json; exit code."""
+    from varmatch import diff as diffmod
+    from varmatch.writers import atomic_open
+
+    text, data = diffmod.text_report(diffs), diffmod.json_report(diffs)
+    if out_prefix is not None:
+        with atomic_open(f"{out_prefix}.diff.txt") as fh:
+            fh.write(text)
+        with atomic_open(f"{out_prefix}.diff.json") as fh:
+            json.dump(data, fh, indent=2)
+            fh.write("\n")
+        _say(f"wrote {out_prefix}.diff.txt and {out_prefix}.diff.json")
+    click.echo(json.dumps(data, indent=2) if as_json else text, nl=False if not as_json else True)
+    return diffmod.exit_code(diffs)
+
+
+DIFF_EPILOG = """\b
+Exit codes: 0 nothing changed, 20 a clinically relevant change (therapy option added or
+removed, tier or level changed, resistance or counter-evidence added or gone, alteration found
+or lost, tumor type changed), 21 only provenance changed (knowledgebase version/checksum or
+varmatch version), 2 unreadable result file, 3 usage error."""
+
+
+@cli.command("diff", epilog=DIFF_EPILOG)
+@click.argument("old", type=click.Path(dir_okay=False, exists=True))
+@click.argument("new", type=click.Path(dir_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON instead of text.")
+def diff_cmd(old, new, as_json):
+    """What changed between two results (OLD.json NEW.json, from `varmatch run --formats json`)
+    for each patient: options, tiers with both "why" sentences, resistance, provenance."""
+    from varmatch import diff as diffmod
+
+    sys.exit(_report_diffs(diffmod.diff_sets(diffmod.load_results(old),
+                                             diffmod.load_results(new)), as_json))
+
+
+@cli.command(epilog=DIFF_EPILOG)
+@click.argument("results_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Folder for the new results and rerun.diff.* (default: RESULTS_DIR/rerun).")
+@click.option("--formats", default="json,tsv", show_default=True,
+              help="Formats of the new per-sample results (json is always written).")
+@click.option("--kb", "kb_path", type=click.Path(file_okay=False),
+              help="Knowledgebase to re-match against (default: the bundled one).")
+@click.option("-t", "--tumor-type", help="Tumor type for alterations tables with no JSON beside.")
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON instead of text.")
+def rerun(results_dir, out_dir, formats, kb_path, tumor_type, as_json):
+    """Re-match stored results (*.varmatch.json, or *.varmatch.alterations.tsv) in RESULTS_DIR
+    against the current knowledgebase without the original inputs; write the new results and
+    what changed per patient."""
+    from varmatch import diff as diffmod
+    from varmatch import writers
+    from varmatch.pipeline import Options
+
+    out = Path(out_dir) if out_dir else Path(results_dir) / "rerun"
+    names = writers.parse_formats(formats)
+    if "json" not in names:
+        names.insert(0, "json")
+    new, diffs = diffmod.rerun(results_dir, Options(tumor_type=tumor_type, kb_path=kb_path))
+    for path in writers.write_outputs(new, out, names):
+        log.info("wrote %s", path)
+    _say(f"re-matched {len(new)} sample(s) into {out}")
+    sys.exit(_report_diffs(diffs, as_json, out / "rerun"))
 
 
 # --------------------------------------------------------------------------------------------------
