@@ -26,8 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-import requests
+from typing import TYPE_CHECKING
 
 from varmatch import __version__
 from varmatch.errors import UsageError
@@ -41,6 +40,9 @@ from varmatch.models import (
     TrialMatchKind,
     TrialSearch,
 )
+
+if TYPE_CHECKING:  # requests is imported when a search runs (it costs ~0.1 s at start-up)
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +150,8 @@ class Client:
 
     def __init__(self, cfg: TrialsConfig, session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep):
+        import requests
+
         self.cfg = cfg
         self.session = session or requests.Session()
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
@@ -155,6 +159,8 @@ class Client:
         self.sleep = sleep
 
     def _get(self, params: dict[str, str]) -> dict:
+        import requests
+
         url = f"{self.cfg.base_url}/studies"
         key = requests.Request("GET", url, params=sorted(params.items())).prepare().url or url
         cached = self.cache.get(key)
