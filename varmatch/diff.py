@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from varmatch.errors import InputError, UsageError
+from varmatch.models import Alteration, AlterationType, Build, Consequence, ProteinChange, Variant
 
 log = logging.getLogger(__name__)
 
@@ -241,17 +242,8 @@ def json_report(diffs: list[SampleDiff]) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------
-def alteration_from_dict(a: dict, sample: str):
+def alteration_from_dict(a: dict, sample: str) -> Alteration:
     """Rebuild an :class:`~varmatch.models.Alteration` from its JSON form (``alteration_dict``)."""
-    from varmatch.models import (
-        Alteration,
-        AlterationType,
-        Build,
-        Consequence,
-        ProteinChange,
-        Variant,
-    )
-
     v = a.get("variant")
     variant = None
     if isinstance(v, dict):
@@ -309,8 +301,6 @@ def rerun(results_dir: str | Path, opts) -> tuple[list, list[SampleDiff]]:
 
 
 def _build(text):
-    from varmatch.models import Build
-
     return Build(text) if text in ("GRCh37", "GRCh38") else None
 
 
