@@ -164,3 +164,15 @@ def test_cohort_diff_flags_the_changed_patient(changed_kb, tmp_path):
     assert "NPC-017 (NPC): clinically relevant change" in text
     assert "BREAST-1 (BREAST): provenance only" in text
     assert text.count("option removed") == 1
+
+
+def test_new_approval_at_the_same_tier_is_a_change():
+    old = {"sample": "S", "tumor_type": {"code": "BREAST"}, "alterations": [],
+           "matches": [{"evidence_id": "VM1", "therapy": "capivasertib + fulvestrant", "tier": "I",
+                        "level": "A", "alterations": ["PIK3CA:H1047R"], "why": "w",
+                        "regulatory_status": "not approved"}], "resistance": []}
+    new = json.loads(json.dumps(old))
+    new["matches"][0]["regulatory_status"] = "approved in this tumor type"
+    d = diffmod.diff_results(old, new)
+    assert d.status == diffmod.CLINICAL
+    assert "regulatory status: not approved -> approved in this tumor type" in diffmod.text_report([d])

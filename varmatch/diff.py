@@ -115,12 +115,16 @@ def diff_results(old: dict, new: dict) -> SampleDiff:
     sd.removed = [_brief(om[k], oa) for k in om if k not in nm]
     for k in nm.keys() & om.keys():
         a, b = om[k], nm[k]
-        if (a.get("tier"), a.get("level")) != (b.get("tier"), b.get("level")):
+        # regulatory_status (when present) changes with a new approval even at the same tier
+        if any(a.get(k) != b.get(k) for k in ("tier", "level", "regulatory_status")):
             sd.tier_changes.append({
                 "evidence_id": b.get("evidence_id"), "therapy": b.get("therapy"),
-                "alterations": [na.get(x, x) for x in b.get("alterations", [])], "old_tier": a.get("tier"),
-                "new_tier": b.get("tier"), "old_level": a.get("level"),
-                "new_level": b.get("level"), "old_why": a.get("why"), "new_why": b.get("why")})
+                "alterations": [na.get(x, x) for x in b.get("alterations", [])],
+                "old_tier": a.get("tier"), "new_tier": b.get("tier"),
+                "old_level": a.get("level"), "new_level": b.get("level"),
+                "old_regulatory_status": a.get("regulatory_status"),
+                "new_regulatory_status": b.get("regulatory_status"),
+                "old_why": a.get("why"), "new_why": b.get("why")})
     sd.tier_changes.sort(key=lambda c: str(c["evidence_id"]))
     orr = {_key(m): m for m in old.get("resistance", [])}
     nr = {_key(m): m for m in new.get("resistance", [])}
@@ -215,6 +219,9 @@ def text_report(diffs: list[SampleDiff]) -> str:
             lines.append(f"  ~ tier changed: {c['therapy']} [{c['evidence_id']}] for "
                          f"{', '.join(c['alterations'] or [])}: Tier {c['old_tier']} (level "
                          f"{c['old_level']}) -> Tier {c['new_tier']} (level {c['new_level']})")
+            if c["old_regulatory_status"] != c["new_regulatory_status"]:
+                lines.append(f"      regulatory status: {c['old_regulatory_status']} -> "
+                             f"{c['new_regulatory_status']}")
             lines.append(f"      before: {c['old_why']}")
             lines.append(f"      after:  {c['new_why']}")
         lines += [_opt("+ resistance:", m) for m in d.resistance_added]
