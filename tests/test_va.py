@@ -7,7 +7,8 @@ Published vectors (repository, commit, file):
 * same commit, notebooks/getting_started/4_Exploring_the_AlleleTranslator.ipynb:
   NC_000005.10:g.80656489C>T -> VA.ebezGL6H...; NC_000005.9:g.79952308C>T (GRCh37) -> VA.hEyB1sGi...
 * biocommons/anyvar d0036716e72f61015263b0d91608755afc173e1c README.md:
-  NC_000010.11:g.87894077C>T -> VA.K7akyz9P..., SL.01EH5o6V...
+  NC_000010.11:g.87894077C>T -> VA.K7akyz9P..., SL.01EH5o6V...; tests/data/variations.json:
+  BRAF V600E NC_000007.14:g.140753336A>T -> VA.Otc5ovrw..., SL.nhul5x5P...
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def test_clinvar_383650_on_chr9():
 
 
 @pytest.mark.parametrize(("variant", "build", "va", "sl"), [
+    (Variant("chr7", 140753336, "A", "T"), "GRCh38", "ga4gh:VA.Otc5ovrw906Ack087o1fhegB4jDRqCAe",
+     "ga4gh:SL.nhul5x5P_fKjGEpY9PEkMIekJfZaKom2"),  # BRAF V600E
     (Variant("chr10", 87894077, "C", "T"), "GRCh38", "ga4gh:VA.K7akyz9PHB0wg8wBNVlWAAdvMbJUJJfU",
      "ga4gh:SL.01EH5o6V6VEyNUq68gpeTwKE7xOo-WAy"),
     (Variant("5", 80656489, "C", "T"), "GRCh38", "ga4gh:VA.ebezGL6HoAhtGJyVnB_mE5BH18ntKev4",
