@@ -5,11 +5,40 @@ from __future__ import annotations
 import json
 
 from varmatch import RESEARCH_USE, __version__
-from varmatch.models import Alteration, Match, SampleResult
-from varmatch.tiers import alteration_tier
+from varmatch.models import Alteration, Direction, EvidenceKind, Match, SampleResult, TumorRelation
+from varmatch.tiers import TUMOR_AGNOSTIC, alteration_tier
 from varmatch.writers import register
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
+
+# Two separate ideas that the single word "on-label" used to mix (docs/schema-changes.md).
+APPROVED_HERE = "approved in this tumor type"
+APPROVED_ELSEWHERE = "approved in another tumor type"
+NOT_APPROVED = "not approved"
+SAME_TUMOR_TYPE = "same tumor type"
+TUMOR_AGNOSTIC_EVIDENCE = "tumor-agnostic"
+OTHER_TUMOR_TYPE = "other tumor type"
+
+
+def evidence_relation(m: Match) -> str:
+    """Where the evidence comes from, relative to the patient's tumor type."""
+    if m.evidence.tumor_type in TUMOR_AGNOSTIC:
+        return TUMOR_AGNOSTIC_EVIDENCE
+    return SAME_TUMOR_TYPE if m.relation is TumorRelation.ON_LABEL else OTHER_TUMOR_TYPE
+
+
+def regulatory_status(m: Match, matches: list[Match] | tuple[Match, ...]) -> str:
+    """Whether the option's drugs carry a regulatory approval that this sample's alterations meet:
+    a regulatory-label row of the knowledgebase, for the same drugs, matched in this sample, in the
+    patient's tumor type (or tumor-agnostic) or in another one. "not approved" means no such label
+    in the knowledgebase for this biomarker, not a statement about every jurisdiction."""
+    drugs = set(m.evidence.drugs)
+    labels = [x for x in matches
+              if x.evidence.kind is EvidenceKind.REGULATORY
+              and x.evidence.direction is Direction.SENSITIVITY and drugs <= set(x.evidence.drugs)]
+    if any(evidence_relation(x) != OTHER_TUMOR_TYPE for x in labels):
+        return APPROVED_HERE
+    return APPROVED_ELSEWHERE if labels else NOT_APPROVED
 
 
 def alteration_dict(a: Alteration, matches: list[Match] | None = None) -> dict:
@@ -47,7 +76,8 @@ def alteration_id(a: Alteration) -> str:
     return f"{a.gene}:{a.protein or a.hgvs_c or a.type.value}" + (f"@{a.variant}" if a.variant else "")
 
 
-def match_dict(m: Match) -> dict:
+def match_dict(m: Match, matches: list[Match] | tuple[Match, ...] = ()) -> dict:
+    """One match; ``matches`` (all of the sample's) decide its ``regulatory_status``."""
     ev = m.evidence
     return {
         "evidence_id": ev.id,
@@ -60,7 +90,8 @@ def match_dict(m: Match) -> dict:
         "evidence_level": ev.level.value,
         "evidence_kind": ev.kind.value,
         "evidence_tumor_type": ev.tumor_type,
-        "relation": m.relation.value,
+        "regulatory_status": regulatory_status(m, matches or (m,)),
+        "evidence_relation": evidence_relation(m),
         "rung": m.rung.value,
         "rule": m.rule,
         "why": m.why,
@@ -87,8 +118,10 @@ def result_dict(r: SampleResult) -> dict:
         "input": r.input_path,
         "knowledgebase": {"version": r.kb_version, "checksum": r.kb_checksum},
         "alterations": [alteration_dict(a, matches) for a in r.alterations],
-        "matches": [match_dict(m) for m in matches if m.evidence.direction.value == "sensitivity"],
-        "resistance": [match_dict(m) for m in matches if m.evidence.direction.value == "resistance"],
+        "matches": [match_dict(m, matches) for m in matches
+                    if m.evidence.direction.value == "sensitivity"],
+        "resistance": [match_dict(m, matches) for m in matches
+                       if m.evidence.direction.value == "resistance"],
         "excluded": [{"call": e.description, "reason": e.reason, "source": e.source}
                      for e in r.excluded],
         "notes": list(r.notes),
