@@ -146,7 +146,7 @@ def test_npc_report_has_header_summary_tables_context_and_plots(npc):
     page = Page(html)
     ids = page.ids()
     for section in ("summary-1", "therapies-1", "resistance-1", "alterations-1", "context-1",
-                    "about-1", "excluded-1", "glance-1", "tier-chart-1", "lollipop-1-AKT1"):
+                    "about-1", "excluded-1", "glance-1", "alt-glance-1", "lollipop-1-AKT1"):
         assert section in ids, section
     text = page.plain
     # header
@@ -159,7 +159,15 @@ def test_npc_report_has_header_summary_tables_context_and_plots(npc):
     assert "capivasertib" in text and "AKT1 p.E17K" in text
     # therapy tables grouped by tier, with the why sentence and linked citations
     assert page.all("table", class_="matches")
-    assert "Why this tier:" in text and "off-label" in text and "fulvestrant" in text
+    assert "Why this tier:" in text and "fulvestrant" in text
+    # regulatory status and evidence relation are two facts; nothing is approved in NPC, and the
+    # tumor-agnostic basket evidence (NCI-MATCH Y, VM0006) is never shown as approved here
+    assert "on-label" not in text.lower()
+    assert "approved in another tumor type" in text and "tumor-agnostic evidence" in text
+    assert "other tumor type evidence" in text and not page.all("span", class_="reg-here")
+    basket = html[html.index('id="option-1-II-VM0006-'):]
+    basket = basket[:basket.index("</tbody>")]
+    assert "rel-agnostic" in basket and "reg-here" not in basket
     hrefs = [a["href"] for a in page.all("a") if a.get("href", "").startswith("http")]
     assert "https://pubmed.ncbi.nlm.nih.gov/33377972/" in hrefs
     assert "https://clinicaltrials.gov/study/NCT02465060" in hrefs
@@ -173,10 +181,20 @@ def test_npc_report_has_header_summary_tables_context_and_plots(npc):
     assert "PTEN p.R130*" in text and "FILTER=weak_evidence" in text
     # clinical context for NPC, with its citations linked
     assert "toripalimab" in text and "https://clinicaltrials.gov/study/NCT03581786" in hrefs
-    # pictures: inline SVG lollipop with the hotspot marked, and the tier chart
+    # links out for AKT1 c.49G>A (GRCh38 chr14:104780214 C>T), all in a new tab
+    for url in ("https://www.oncokb.org/gene/AKT1/E17K", "https://www.cbioportal.org/ln?q=AKT1:E17K",
+                "https://gnomad.broadinstitute.org/variant/14-104780214-C-T?dataset=gnomad_r4",
+                "https://www.ncbi.nlm.nih.gov/clinvar/?term=14%5Bchr%5D%20AND%20104780214"
+                "%5Bchrpos38%5D"):
+        assert url in hrefs, url
+    for a in page.all("a"):
+        if a.get("href", "").startswith("http"):
+            assert a.get("target") == "_blank" and "noopener" in a.get("rel", ""), a
+    # pictures: inline SVG lollipop with domains and the hotspot marked; no tier chart
     assert len(page.all("svg", class_="lollipop-svg")) == 1
-    assert len(page.all("svg", class_="tier-chart-svg")) == 1
-    assert page.all("g", class_="alteration")
+    assert not page.all("svg", class_="tier-chart-svg")
+    assert page.all("g", class_="alteration") and page.all("g", class_="domain")
+    assert "PH_Akt (cd01241)" in text
     assert page.all("path", class_="hotspot") or page.all("rect", class_="hotspot")
     assert "E17" in " ".join(page.text_in.get("svg", []))
 
@@ -184,9 +202,10 @@ def test_npc_report_has_header_summary_tables_context_and_plots(npc):
 def test_html_is_self_contained(npc, breast):
     for res in (npc, breast):
         html = render_html([res]).lower()
-        assert "<script" not in html and "<link" not in html and "<img" not in html
+        assert html.count("<script") == 1 and "<script>" in html  # our inline script only
+        assert "<link" not in html and "<img" not in html
         assert "@import" not in html and "url(" not in html and "@font-face" not in html
-        assert " src=" not in html
+        assert " src=" not in html and "fetch(" not in html and "xmlhttprequest" not in html
         assert "@media print" in html
 
 
@@ -212,7 +231,7 @@ def test_script_in_sample_name_and_info_text_renders_as_text(npc):
     )
     html = render_html([hostile])
     lowered = html.lower()
-    assert "<script" not in lowered and "<img" not in lowered and "<iframe" not in lowered
+    assert lowered.count("<script") == 1 and "<img" not in lowered and "<iframe" not in lowered
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     text = Page(html).plain
     assert XSS in text and '<img src=x onerror="alert(2)">.vcf' in text
@@ -228,7 +247,7 @@ def test_script_as_vcf_sample_column_renders_as_text(tmp_path):
                        env=os.environ | {"PYTHONPATH": str(REPO)})
     assert p.returncode == 0, p.stderr
     html = out.read_text()
-    assert "<script" not in html.lower()
+    assert html.lower().count("<script") == 1
     assert Page(html).all("span", class_="sample-name")
     assert f"varmatch report: {XSS}" in Page(html).plain
 
@@ -449,13 +468,12 @@ def test_npc_report_renders_in_headless_chromium(browser, npc, tmp_path, capsys)
     page.locator("details.excluded > summary").click()
     assert page.locator("table.excluded-table").is_visible()
     # the SVG pictures are drawn with a real size
-    for selector in ("svg.lollipop-svg", "svg.tier-chart-svg"):
-        box = page.locator(selector).first.bounding_box()
-        assert box and box["width"] > 300 and box["height"] > 100, (selector, box)
+    box = page.locator("svg.lollipop-svg").first.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 100, box
     head = page.locator("svg.lollipop-svg g.alteration circle").first.bounding_box()
     assert head and head["width"] > 5
     assert page.locator("svg.lollipop-svg .hotspot").count() >= 1
-    assert page.locator("svg.tier-chart-svg rect.bar").count() == 12
+    assert page.locator("svg.lollipop-svg g.domain").count() == 2  # AKT1: PH and kinase
     # nothing but the file itself was loaded (offline, no external assets)
     assert requests == [report.as_uri()]
     shot = tmp_path / "npc_report.png"
@@ -481,7 +499,7 @@ def test_script_sample_name_does_not_run_in_chromium(browser, npc, tmp_path):
     page.goto(report.as_uri())
     page.wait_for_timeout(200)
     assert page.locator("h1 .sample-name").inner_text() == XSS
-    assert page.locator("script").count() == 0 and dialogs == []
+    assert page.locator("script").count() == 1 and dialogs == []
     page.close()
 
 
@@ -489,3 +507,108 @@ def test_element_ids_are_unique_in_a_multi_sample_report(npc, breast):
     page = Page(render_html([npc, breast, npc]))
     ids = [a["id"] for _, a, _ in page.elements if "id" in a]
     assert len(ids) == len(set(ids))
+
+
+SCREENSHOTS = Path(os.environ.get("VARMATCH_SCREENSHOTS", "/tmp/varmatch-screenshots"))
+
+
+def open_report(browser, html: str, path: Path, width: int, js: bool = True):
+    """A page showing ``html`` (written to ``path``), with its console errors collected."""
+    path.write_text(html, encoding="utf-8")
+    context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=js)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    return page, errors
+
+
+def visible_rows(page, selector: str) -> list[str]:
+    return page.eval_on_selector_all(
+        selector, "els => els.filter(e => e.offsetParent !== null).map(e => e.innerText)")
+
+
+def test_therapy_and_alteration_tables_sort_and_filter_in_chromium(browser, breast, tmp_path):
+    page, errors = open_report(browser, render_html([breast]), tmp_path / "breast.html", 1366)
+    options = "#therapies-1 tbody.match"
+    n = page.locator(options).count()
+    assert n == len([m for m in breast.matches if m.evidence.direction.value == "sensitivity"])
+    assert page.locator("#therapies-1 .f-count").inner_text() == f"{n} of {n} shown"
+    # filter by drug: only options containing alpelisib stay visible
+    page.select_option("#therapies-1 .f-drug", "alpelisib")
+    shown = visible_rows(page, f"{options} td.therapy")
+    assert shown and all("alpelisib" in t for t in shown)
+    page.select_option("#therapies-1 .f-drug", "")
+    # filter by tier: only Tier I, and the Tier II heading disappears
+    page.select_option("#therapies-1 .f-tier", "I")
+    assert len(visible_rows(page, options)) == sum(
+        1 for m in breast.matches if m.tier.value == "I" and m.evidence.direction.value == "sensitivity")
+    assert not page.locator('#therapies-1 table[data-tier="II"]').is_visible()
+    page.select_option("#therapies-1 .f-tier", "")
+    # free-text search on the whole option (here the PTEN biomarker)
+    page.fill("#therapies-1 .f-text", "p.R233*")
+    shown = visible_rows(page, options)
+    assert shown and all("PTEN p.R233*" in t for t in shown)
+    page.fill("#therapies-1 .f-text", "no such thing")
+    assert visible_rows(page, options) == []
+    page.fill("#therapies-1 .f-text", "")
+    # gene filter on the alteration table
+    page.select_option("#alterations-1 .f-gene", "PTEN")
+    assert [t.split()[0] for t in visible_rows(page, "#alterations-table-1 tbody tr")] == ["PTEN"]
+    page.select_option("#alterations-1 .f-gene", "")
+    # sorting: VAF ascending then descending; therapy names within a tier table
+    vaf_head = page.locator("#alterations-table-1 th", has_text="VAF")
+    vaf_head.locator("button").click()
+    assert vaf_head.get_attribute("aria-sort") == "ascending"
+    genes = lambda: [t.split()[0] for t in visible_rows(page, "#alterations-table-1 tbody tr")]  # noqa: E731
+    assert genes() == ["PIK3CA", "PTEN"]  # VAF 31.0% < 36.2%
+    vaf_head.locator("button").click()
+    assert genes() == ["PTEN", "PIK3CA"]
+    table = page.locator('#therapies-1 table[data-tier="II"]')
+    table.locator("th", has_text="Therapy").locator("button").click()
+    names = [t.split("\n")[0].strip() for t in visible_rows(page, '#therapies-1 table[data-tier="II"] td.therapy')]
+    assert names == sorted(names, key=str.lower) and len(names) > 2
+    assert errors == []
+    page.context.close()
+
+
+def test_report_reads_fully_without_javascript(browser, breast, tmp_path):
+    page, errors = open_report(browser, render_html([breast]), tmp_path / "nojs.html", 1366, js=False)
+    assert not page.locator(".filters").first.is_visible()  # no dead controls
+    n = len([m for m in breast.matches if m.evidence.direction.value == "sensitivity"])
+    assert len(visible_rows(page, "#therapies-1 tbody.match")) == n
+    assert len(visible_rows(page, "#alterations-table-1 tbody tr")) == len(breast.alterations)
+    assert errors == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1024, 1366])
+def test_layout_has_no_page_overflow_and_readable_tables(browser, npc, breast, tmp_path, width,
+                                                         capsys):
+    for res in (npc, breast):
+        html = render_html([res])
+        path = tmp_path / f"{res.sample}-{width}.html"
+        page, errors = open_report(browser, html, path, width)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (res.sample, width, overflow)
+        # no cell squeezed to a letter per line: each visible cell is wide enough for its
+        # longest word (up to 12 characters, at 5 px a character); therapy options stack at
+        # 390 px and the alteration table scrolls inside its box
+        narrow = page.eval_on_selector_all(
+            "table.matches td, table.alterations-table td, table.glance td",
+            "els => els.filter(e => e.offsetParent !== null).map(e => {"
+            "  const word = Math.max(0, ...e.innerText.split(/\\s+/).map(w => w.length));"
+            "  return [e.innerText.trim().slice(0, 30), e.clientWidth, Math.min(word, 12) * 5]; })"
+            "  .filter(([t, w, need]) => w < need)")
+        assert narrow == [], (res.sample, width, narrow[:5])
+        assert errors == []
+        if width in (390, 1366):
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            shot = SCREENSHOTS / f"{res.sample}-{width}px.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+            with capsys.disabled():
+                print(f"\nscreenshot {shot} ({shot.stat().st_size} bytes); "
+                      f"page {path.stat().st_size} bytes")
+        page.context.close()
