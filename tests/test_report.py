@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -175,7 +176,9 @@ def test_npc_report_has_header_summary_tables_context_and_plots(npc):
     assert "HR-positive, HER2-negative" in text  # a requirement DNA cannot show
     # alteration table
     assert "p.Glu17Lys" in text and "c.49G>A" in text and "31.1%" in text and "688" in text
-    assert "ENST00000649815.2" in text and "cancerhotspots v2 hotspot residue AKT1 E17" in text
+    assert "ENST00000649815.2" in text
+    # the reason is a sentence: "hotspot residue AKT1 E17 (K observed in N tumors)"
+    assert re.search(r"cancerhotspots v2 hotspot residue AKT1 E17 \(K observed in \d+ tumors\)\.", text)
     # excluded calls in a collapsible section
     assert page.inside("table", "details") == 1
     assert "PTEN p.R130*" in text and "FILTER=weak_evidence" in text
@@ -221,6 +224,86 @@ def test_breast_summary_shows_tier_i_and_resistance_apart(breast):
     assert res_ids and all(i in resistance and i not in therapies for i in res_ids)
     assert {a["data-gene"] for a in page.all("figure", class_="lollipop")} == {"PIK3CA", "PTEN"}
     assert [t for t in page.all("table") if t.get("data-tier") == "I"]
+
+
+def with_agreed_fields(monkeypatch, extra):
+    """Render through ``result_dict`` plus the fields other stages add (the shared contract):
+    ``extra(d)`` edits the JSON form of each result before the template sees it."""
+    import varmatch.writers.html as html_writer
+
+    original = html_writer.result_dict
+
+    def patched(r):
+        d = original(r)
+        extra(d)
+        return d
+
+    monkeypatch.setattr(html_writer, "result_dict", patched)
+
+
+def test_qualifiers_flag_the_option_they_qualify_and_the_summary(breast, monkeypatch):
+    """Alpelisib is the top Tier I option for BRCA-042 (PIK3CA H1047R) while the same sample
+    carries PTEN R233*, linked to alpelisib resistance: the flag sits on the option and in the
+    summary, not three screens lower."""
+    res = {m["evidence_id"]: m for m in json.loads(write("json", [breast]))["resistance"]}
+    assert res  # real resistance rows of the bundled knowledgebase for PTEN loss
+    eid, r = next((k, v) for k, v in res.items() if "alpelisib" in v["drugs"])
+
+    def add(d):
+        for m in d["matches"]:
+            if m["drugs"] == ["alpelisib"]:
+                m["qualifiers"] = [{
+                    "evidence_id": eid, "direction": "resistance", "alterations": r["alterations"],
+                    "therapy": r["therapy"], "tier": r["tier"], "level": r["level"],
+                    "summary": r["summary"], "citations": r["citations"], "why": r["why"]}]
+                m["requirement_status"] = [
+                    {"requirement": m["requirements"][0], "status": "not assessed",
+                     "reason": "DNA cannot show receptor status"}]
+        d["matches"][1]["requirement_status"] = [
+            {"requirement": "HR-positive", "status": "contradicted", "reason": "ESR1 not expressed"}]
+        d["alterations"][0]["flags"] = ["below 5% VAF: confirm; possible subclone or artefact"]
+
+    with_agreed_fields(monkeypatch, add)
+    html = render_html([breast])
+    glance = html[html.index('id="glance-1"'):html.index("</table>", html.index('id="glance-1"'))]
+    assert "\u26a0 resistance: PTEN p.R233* (alpelisib)" in glance
+    assert "requirement contradicted: HR-positive" in glance
+    start = html.index('id="option-1-I-VM0002-')
+    card = html[html.rindex("<tbody", 0, start):html.index("</tbody>", start)]
+    assert 'class="match row-group qualified"' in card and "Qualified by evidence in this sample" in card
+    assert eid in card and r["citations"][0]["url"] in card
+    assert "not assessed" in card and "DNA cannot show receptor status" in card
+    page = Page(html)
+    assert page.all("li", class_="req-contradicted")
+    assert "below 5% VAF: confirm; possible subclone or artefact" in page.plain
+    # without the fields nothing of this is shown
+    monkeypatch.undo()
+    assert "Qualified by" not in render_html([breast])
+
+
+def test_trials_section_renders_when_present(npc, monkeypatch):
+    study = {"nct_id": "NCT02465060", "title": "NCI-MATCH", "phase": "PHASE2",
+             "status": "ACTIVE_NOT_RECRUITING", "conditions": ["Solid tumor"],
+             "interventions": ["capivasertib"], "alteration": "AKT1 p.E17K", "match_kind": "gene"}
+
+    with_agreed_fields(monkeypatch, lambda d: d.update(
+        trials={"checked": True, "reason": "ClinicalTrials.gov API v2", "queries": [],
+                "studies": [study]}))
+    page = Page(render_html([npc]))
+    assert "trials-1" in page.ids() and "trials-table-1" in page.ids()
+    assert "https://clinicaltrials.gov/study/NCT02465060" in [a.get("href") for a in page.all("a")]
+    with_agreed_fields(monkeypatch, lambda d: d.update(
+        trials={"checked": False, "reason": "offline run (--trials not given)", "studies": []}))
+    assert "Trials were not checked: offline run (--trials not given)." in Page(
+        render_html([npc])).plain
+
+
+def test_civic_identifiers_link_to_civic(npc, monkeypatch):
+    with_agreed_fields(monkeypatch, lambda d: d["matches"][0].update(
+        civic_evidence_id="EID1234", civic_variant_url="https://civicdb.org/variants/12/summary"))
+    hrefs = [a.get("href") for a in Page(render_html([npc])).all("a")]
+    assert "https://civicdb.org/links/evidence/1234" in hrefs
+    assert "https://civicdb.org/variants/12/summary" in hrefs
 
 
 def test_script_in_sample_name_and_info_text_renders_as_text(npc):
