@@ -695,3 +695,51 @@ def test_layout_has_no_page_overflow_and_readable_tables(browser, npc, breast, t
                 print(f"\nscreenshot {shot} ({shot.stat().st_size} bytes); "
                       f"page {path.stat().st_size} bytes")
         page.context.close()
+
+
+# ---------------------------------------------------------------------------------------- Excel
+def test_xlsx_workbook_has_the_five_sheets_with_the_result(npc, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    hostile = replace(npc, sample="=HYPERLINK(\"http://x\")")
+    (path,) = write_outputs([hostile], tmp_path, ["xlsx"])
+    assert path.name == "HYPERLINK_http_x.varmatch.xlsx"  # safe_name of the sample
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["options", "alterations", "excluded", "trials", "notes"]
+    rows = {ws.title: [[c.value for c in r] for r in ws.iter_rows()] for ws in wb}
+    head = rows["options"][0]
+    opts = [dict(zip(head, r)) for r in rows["options"][1:]]
+    assert len(opts) == len(npc.matches)
+    capi = [o for o in opts if o["evidence_id"] == "VM0001"][0]
+    assert capi["alterations"] == "AKT1 p.E17K" and capi["tier"] == "II"
+    assert capi["regulatory_status"] == "approved in another tumor type"
+    assert capi["evidence_relation"] == "other tumor type"
+    alt = dict(zip(rows["alterations"][0], rows["alterations"][1]))
+    assert (alt["hgvs_p"], alt["hgvs_c"], alt["pos"], alt["build"]) == (
+        "p.E17K", "c.49G>A", 104780214, "GRCh38")
+    assert abs(alt["vaf"] - 0.311) < 1e-3
+    excluded = [dict(zip(rows["excluded"][0], r)) for r in rows["excluded"][1:]]
+    assert any("FILTER=weak_evidence" in e["reason"] for e in excluded)
+    notes = {r[1]: r[2] for r in rows["notes"][1:]}
+    assert notes["disclaimer"] == "For research use; not a substitute for clinical judgement."
+    assert notes["knowledgebase checksum"] == npc.kb_checksum and notes["JSON schema"] == "2.0"
+    assert notes["trials"] == "not checked in this run"
+    # a sample name that looks like a formula stays text
+    cell = wb["options"]["A2"]
+    assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
+
+
+def test_xlsx_to_stdout_and_a_clear_error_without_openpyxl(monkeypatch):
+    p = subprocess.run([sys.executable, "-m", "varmatch", "run", NPC_VCF, "-t", "NPC", "-o", "-",
+                        "--formats", "xlsx"], capture_output=True, timeout=300,
+                       env=os.environ | {"PYTHONPATH": str(REPO)})
+    assert p.returncode == 0 and p.stdout[:2] == b"PK", p.stderr  # a zip container
+    import importlib.util
+
+    from varmatch.errors import UsageError
+    from varmatch.writers import parse_formats
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "openpyxl" else real(name, *a))
+    with pytest.raises(UsageError, match=r"pip install 'varmatch\[xlsx\]'"):
+        parse_formats("json,xlsx")

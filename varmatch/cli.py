@@ -134,7 +134,7 @@ def _emit(results, out_dir, output, formats) -> None:
     names = writers.parse_formats(formats)
     if output:
         spec = writers.get(names[0])
-        with writers.atomic_open(output) as fh:
+        with writers.atomic_open(output, spec.binary) as fh:
             spec.write(results, fh)
         if output != "-":
             _say(f"wrote {output}")
@@ -152,7 +152,8 @@ def _emit(results, out_dir, output, formats) -> None:
 @click.option("-o", "--output", help="Write one format to this file instead ('-' for stdout).")
 @click.option("--formats", default="json,tsv,html", show_default=True,
               help="Comma-separated output formats: json, tsv, html (report), vcf (annotated "
-                   "input), multiqc (custom-content table), alterations.")
+                   "input), multiqc (custom-content table), alterations, xlsx (Excel workbook; "
+                   "needs varmatch[xlsx]).")
 @click.option("--fail-on-empty", is_flag=True, help=f"Exit {EXIT_EMPTY} when nothing is actionable.")
 @_input_options
 def run(input_path, tumor_type, out_dir, output, formats, fail_on_empty, **opts):
