@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
+from importlib import resources
 
 from varmatch import RESEARCH_USE, __version__
 from varmatch.models import Alteration, Direction, EvidenceKind, Match, SampleResult, TumorRelation
@@ -127,6 +129,13 @@ def result_dict(r: SampleResult) -> dict:
         "notes": list(r.notes),
         "clinical_context": list(r.context),
     }
+
+
+@lru_cache(maxsize=1)
+def result_schema() -> dict:
+    """The JSON schema (draft 2020-12) that every result dict validates against."""
+    return json.loads(resources.files("varmatch.schemas").joinpath("result.schema.json")
+                      .read_text("utf-8"))
 
 
 @register("json", "json", "full result as JSON (schema: varmatch/schemas/result.schema.json)")
