@@ -134,7 +134,7 @@ def result_dict(r: SampleResult) -> dict:
 @lru_cache(maxsize=1)
 def result_schema() -> dict:
     """The JSON schema (draft 2020-12) that every result dict validates against."""
-    return json.loads(resources.files("varmatch.schemas").joinpath("result.schema.json")
+    return json.loads(resources.files("varmatch").joinpath("schemas/result.schema.json")
                       .read_text("utf-8"))
 
 
