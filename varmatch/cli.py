@@ -146,7 +146,7 @@ def _emit(results, out_dir, output, formats) -> None:
 @cli.command(epilog=EPILOG)
 @click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
 @click.option("-t", "--tumor-type", help="Patient's tumor type, an OncoTree code (e.g. NPC, BREAST). "
-              "Default: stated in the input, else unknown (all evidence treated as off-label).")
+              "Default: stated in the input, else unknown (all evidence treated as from another tumor type).")
 @click.option("--out", "out_dir", default="results", show_default=True,
               type=click.Path(file_okay=False), help="Directory for <sample>.varmatch.<format> files.")
 @click.option("-o", "--output", help="Write one format to this file instead ('-' for stdout).")
