@@ -104,7 +104,7 @@ def test_all_of_needs_every_member():
 def test_akt1_e17k_in_npc_is_tier_ii_off_label_from_a_breast_approval():
     [m] = tier_all(match([E17K], [E17K_ROW], ROLES), "NPC", TREE)
     assert (m.tier, m.level, m.relation, m.rule) == (Tier.II, EvidenceLevel.C,
-                                                     TumorRelation.OFF_LABEL, "other-tumor-type-AB")
+                                                     TumorRelation.OFF_LABEL, "off-label-AB")
     assert "NPC is not within BREAST" in m.why
     assert m.oncokb_level == "3B" and m.escat_tier == "III-A"
 
@@ -126,7 +126,7 @@ def test_hnsc_evidence_is_off_label_for_npc_although_both_are_head_and_neck():
     [on] = tier_all(match([mut("PIK3CA", "E545K")], [row], ROLES), "HNSC", TREE)
     [off] = tier_all(match([mut("PIK3CA", "E545K")], [row], ROLES), "NPC", TREE)
     assert (on.tier, on.level, on.escat_tier) == (Tier.II, EvidenceLevel.C, "I-B")
-    assert (off.tier, off.level, off.rule) == (Tier.II, EvidenceLevel.D, "other-tumor-type-CD")
+    assert (off.tier, off.level, off.rule) == (Tier.II, EvidenceLevel.D, "off-label-CD")
 
 
 def test_resistance_sorts_after_sensitivity():

@@ -255,7 +255,8 @@ def test_qualifiers_flag_the_option_they_qualify_and_the_summary(breast, monkeyp
                 m["qualifiers"] = [{
                     "evidence_id": eid, "direction": "resistance", "alterations": r["alterations"],
                     "therapy": r["therapy"], "tier": r["tier"], "level": r["level"],
-                    "summary": r["summary"], "citations": r["citations"], "why": r["why"]}]
+                    "summary": r["summary"], "citations": [c["id"] for c in r["citations"]],
+                    "why": r["why"]}]
                 m["requirement_status"] = [
                     {"requirement": m["requirements"][0], "status": "not assessed",
                      "reason": "DNA cannot show receptor status"}]
@@ -271,7 +272,7 @@ def test_qualifiers_flag_the_option_they_qualify_and_the_summary(breast, monkeyp
     start = html.index('id="option-1-I-VM0002-')
     card = html[html.rindex("<tbody", 0, start):html.index("</tbody>", start)]
     assert 'class="match row-group qualified"' in card and "Qualified by evidence in this sample" in card
-    assert eid in card and r["citations"][0]["url"] in card
+    assert eid in card and f'href="{r["citations"][0]["url"]}"' in card
     assert "not assessed" in card and "DNA cannot show receptor status" in card
     page = Page(html)
     assert page.all("li", class_="req-contradicted")
@@ -300,10 +301,24 @@ def test_trials_section_renders_when_present(npc, monkeypatch):
 
 def test_civic_identifiers_link_to_civic(npc, monkeypatch):
     with_agreed_fields(monkeypatch, lambda d: d["matches"][0].update(
-        civic_evidence_id="EID1234", civic_variant_url="https://civicdb.org/variants/12/summary"))
+        source_url="https://civicdb.org/evidence/1409/summary", merged_evidence_ids=["EID77.2"],
+        civic_variant_url="https://civicdb.org/variants/12/summary"))
     hrefs = [a.get("href") for a in Page(render_html([npc])).all("a")]
-    assert "https://civicdb.org/links/evidence/1234" in hrefs
+    assert "https://civicdb.org/evidence/1409/summary" in hrefs
+    assert "https://civicdb.org/links/evidence/77" in hrefs
     assert "https://civicdb.org/variants/12/summary" in hrefs
+
+
+def test_counter_evidence_gets_its_own_section(npc, monkeypatch):
+    def add(d):
+        row = dict(d["matches"][0], direction="counter-evidence", evidence_id="EID1409")
+        d["counter_evidence"] = [row]
+
+    with_agreed_fields(monkeypatch, add)
+    html = render_html([npc])
+    section = html[html.index('id="counter-evidence-1"'):html.index('id="alterations-1"')]
+    assert "EID1409" in section and "1 row<" in section
+    assert "https://civicdb.org/links/evidence/1409" in section
 
 
 def test_script_in_sample_name_and_info_text_renders_as_text(npc):

@@ -2,25 +2,21 @@
 
 The rules (each has an id that the output names, and the README documents):
 
-=========================  =========================================  ======  =====
-rule                       when                                       level   tier
-=========================  =========================================  ======  =====
-``same-tumor-type``        patient's tumor type is the row's or below  row's   A/B→I, C/D→II
-``tumor-agnostic``         the row is tumor-agnostic (TISSUE, MIXED)  row's   A/B→I, C/D→II
-``other-tumor-type-AB``    another tumor type, row level A or B       C       II
-``other-tumor-type-CD``    another tumor type, row level C or D       D       II
-=========================  =========================================  ======  =====
-
-The rule says where the evidence comes from, never whether a drug is approved: that is the
-writers' ``regulatory_status`` (``varmatch.writers.json_writer``).
+=================  =================================================  ======  =====
+rule               when                                               level   tier
+=================  =================================================  ======  =====
+``on-label``       patient's tumor type is the row's or below it      row's   A/B→I, C/D→II
+``off-label-AB``   another tumor type, row level A or B               C       II
+``off-label-CD``   another tumor type, row level C or D               D       II
+=================  =================================================  ======  =====
 
 AMP/ASCO/CAP 2017 (Li et al., PMID 27993330) puts "FDA-approved therapies for different tumor
 types" at level C; we also lower small studies (level C) from another tumor type to D, because
 for the patient's tumor type they are no more than a few reports without consensus. Rows whose
 tumor type is the OncoTree root (TISSUE) or MIXED (tumor-agnostic approvals, basket trials that
-enrolled on the biomarker across tumor types, e.g. NCI-MATCH) apply to every tumor type:
-their level already says how strong that tumor-agnostic evidence is. Siblings are not the same
-tumor type: HNSC evidence is other-tumor-type evidence for NPC even though both sit under HEAD_NECK.
+enrolled on the biomarker across tumor types, e.g. NCI-MATCH) are on-label for every tumor type:
+their level already says how strong that tumor-agnostic evidence is. Siblings are not on-label: HNSC evidence is off-label for NPC even though
+both sit under HEAD_NECK.
 
 Alongside, the OncoKB-style level and the ESCAT tier where the mapping is defined
 (:func:`oncokb_level`, :func:`escat_tier`); resistance rows are tiered the same way but reported
@@ -67,10 +63,10 @@ def relation(patient: str, evidence_type: str, tree: OncoTree) -> TumorRelation:
 
 def level_for_patient(row_level: EvidenceLevel, rel: TumorRelation) -> tuple[EvidenceLevel, str]:
     if rel is TumorRelation.ON_LABEL:
-        return row_level, "same-tumor-type"
+        return row_level, "on-label"
     if row_level in (EvidenceLevel.A, EvidenceLevel.B):
-        return EvidenceLevel.C, "other-tumor-type-AB"
-    return EvidenceLevel.D, "other-tumor-type-CD"
+        return EvidenceLevel.C, "off-label-AB"
+    return EvidenceLevel.D, "off-label-CD"
 
 
 def tier_of(level: EvidenceLevel) -> Tier:
@@ -118,8 +114,6 @@ def tier_candidate(c: Candidate, patient: str, tree: OncoTree) -> Match:
     ev = c.evidence
     rel = relation(patient, ev.tumor_type, tree)
     level, rule = level_for_patient(ev.level, rel)
-    if rel is TumorRelation.ON_LABEL and ev.tumor_type in TUMOR_AGNOSTIC:
-        rule = "tumor-agnostic"
     tier = tier_of(level)
     why = explain(c, patient, rel, level, tier, rule, tree)
     return Match(c.alterations, ev, c.rung, rel, tier, level, rule, why,
@@ -140,15 +134,15 @@ def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel
     if not ev.biomarker_restricted:
         head += (" The source does not restrict this therapy to the biomarker: it applies to the "
                  "tumor type whatever the genotype.")
-    if rule == "tumor-agnostic":
-        rel_text = "The evidence is tumor-agnostic, so it applies to this tumor type."
-    elif rule == "same-tumor-type":
-        if patient == ev.tumor_type:
+    if rule == "on-label":
+        if ev.tumor_type in TUMOR_AGNOSTIC:
+            rel_text = "The evidence is tumor-agnostic, so it applies to this tumor type."
+        elif patient == ev.tumor_type:
             rel_text = f"This is the patient's tumor type ({patient}), so the row's level {ev.level} stands."
         else:
             rel_text = (f"{patient} lies within {ev.tumor_type} in OncoTree, so the row's level "
                         f"{ev.level} stands.")
-    elif rule == "other-tumor-type-AB":
+    elif rule == "off-label-AB":
         rel_text = (f"{patient} is not within {ev.tumor_type}: level-{ev.level} evidence from another "
                     "tumor type is level C for this one (AMP/ASCO/CAP 2017).")
     else:
@@ -159,7 +153,7 @@ def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel
 
 def tier_all(candidates: list[Candidate], patient: str, tree: OncoTree) -> list[Match]:
     """Tier every candidate; rows not tied to their biomarker (``biomarker_restricted: false``)
-    are kept in their own tumor type only: outside it they say nothing about this alteration."""
+    are kept on-label only: outside their tumor type they say nothing about this alteration."""
     matches = [tier_candidate(c, patient, tree) for c in candidates]
     matches = [m for m in matches
                if m.evidence.biomarker_restricted or m.relation is TumorRelation.ON_LABEL]

@@ -154,7 +154,7 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
-_CIVIC_EID = re.compile(r"^(?:CIViC:)?EID(\d+)$", re.IGNORECASE)
+_CIVIC_EID = re.compile(r"^(?:CIViC:)?EID(\d+)(?:\.\d+)?$", re.IGNORECASE)
 _CIVIC_VID = re.compile(r"^(?:CIViC:)?VID(\d+)$", re.IGNORECASE)
 
 
@@ -206,8 +206,10 @@ def alteration_links(a: dict[str, Any], build: str | None) -> list[dict[str, str
 def match_links(m: dict[str, Any]) -> list[dict[str, str]]:
     """CIViC evidence and variant pages for a match that carries a CIViC identifier or URL."""
     out, seen = [], set()
-    for key, value in m.items():
-        if "civic" not in key.lower() or not isinstance(value, (str, int)):
+    items = [(k, v) for k, v in m.items() if "civic" in k.lower() or k == "source_url"]
+    items += [("merged_evidence_id", v) for v in m.get("merged_evidence_ids") or []]
+    for key, value in items:
+        if not isinstance(value, (str, int)):
             continue
         text = str(value)
         url = safe_url(text) if "civicdb.org" in text else None
@@ -457,6 +459,7 @@ def report_data(r: SampleResult) -> dict[str, Any]:
     alt_names = {a["id"]: a["alteration"] for a in d["alterations"]}
     matches = [_match_view(m, alt_names) for m in d["matches"]]
     resistance = [_match_view(m, alt_names) for m in d["resistance"]]
+    counter = [_match_view(m, alt_names) for m in d.get("counter_evidence") or []]
     plots, not_drawn = lollipop_plots(r)
     alterations = [a | {"links": alteration_links(a, d["genome_build"]),
                         "options": sorted({m["therapy"] for m in matches
@@ -471,13 +474,15 @@ def report_data(r: SampleResult) -> dict[str, Any]:
         "summary": summary_rows(matches),
         "filters": {
             "genes": sorted({a["gene"] for a in d["alterations"]}),
-            "drugs": sorted({x for m in matches + resistance for x in m["drugs"] + m["partners"]}),
-            "tiers": [t for t in TIERS if any(m["tier"] == t for m in matches + resistance)
+            "drugs": sorted({x for m in matches + resistance + counter
+                             for x in m["drugs"] + m["partners"]}),
+            "tiers": [t for t in TIERS if any(m["tier"] == t for m in matches + resistance + counter)
                       or any(a.get("tier") == t for a in d["alterations"])],
         },
         "tiers": group_by_tier(matches),
         "resistance_tiers": group_by_tier(resistance),
         "resistance": resistance,
+        "counter_tiers": group_by_tier(counter),
         "context": context_view(r.context),
         "lollipops": plots,
         "not_drawn": not_drawn,

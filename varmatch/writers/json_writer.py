@@ -24,9 +24,22 @@ OTHER_TUMOR_TYPE = "other tumor type"
 
 def evidence_relation(m: Match) -> str:
     """Where the evidence comes from, relative to the patient's tumor type."""
-    if m.evidence.tumor_type in TUMOR_AGNOSTIC:
-        return TUMOR_AGNOSTIC_EVIDENCE
-    return SAME_TUMOR_TYPE if m.relation is TumorRelation.ON_LABEL else OTHER_TUMOR_TYPE
+    if m.relation is not TumorRelation.ON_LABEL:  # e.g. a basket whose population excludes it
+        return OTHER_TUMOR_TYPE
+    return TUMOR_AGNOSTIC_EVIDENCE if m.evidence.tumor_type in TUMOR_AGNOSTIC else SAME_TUMOR_TYPE
+
+
+_RULE_IDS = {"off-label-AB": "other-tumor-type-AB", "off-label-CD": "other-tumor-type-CD"}
+
+
+def rule_id(m: Match) -> str:
+    """The tiering rule as published (README, Tiers): the tier stage's ``on-label`` becomes
+    ``same-tumor-type`` or ``tumor-agnostic`` and ``off-label-*`` becomes ``other-tumor-type-*``,
+    so no output calls evidence "on-label"; a suffix (``+...``) is kept."""
+    base, plus, rest = m.rule.partition("+")
+    if base == "on-label":
+        base = "tumor-agnostic" if evidence_relation(m) == TUMOR_AGNOSTIC_EVIDENCE else "same-tumor-type"
+    return _RULE_IDS.get(base, base) + plus + rest
 
 
 def regulatory_status(m: Match, matches: list[Match] | tuple[Match, ...]) -> str:
@@ -95,7 +108,7 @@ def match_dict(m: Match, matches: list[Match] | tuple[Match, ...] = ()) -> dict:
         "regulatory_status": regulatory_status(m, matches or (m,)),
         "evidence_relation": evidence_relation(m),
         "rung": m.rung.value,
-        "rule": m.rule,
+        "rule": rule_id(m),
         "why": m.why,
         "biomarker": str(ev.biomarker),
         "alterations": [alteration_id(a) for a in m.alterations],

@@ -11,7 +11,7 @@ import csv
 from varmatch.models import Alteration, SampleResult
 from varmatch.tiers import alteration_tier
 from varmatch.writers import register
-from varmatch.writers.json_writer import evidence_relation, regulatory_status
+from varmatch.writers.json_writer import evidence_relation, regulatory_status, rule_id
 
 MATCH_COLUMNS = [
     "sample", "tumor_type", "gene", "alteration", "hgvs_c", "consequence", "transcript", "vaf",
@@ -67,7 +67,7 @@ def write_tsv(results: list[SampleResult], fh) -> None:
                     "regulatory_status": regulatory_status(m, matches),
                     "evidence_relation": evidence_relation(m), "rung": m.rung,
                     "requirements": "; ".join(ev.requirements),
-                    "citations": ",".join(c.id for c in ev.citations), "rule": m.rule,
+                    "citations": ",".join(c.id for c in ev.citations), "rule": rule_id(m),
                     "why": m.why, "evidence_id": ev.id, "oncokb_level": m.oncokb_level,
                     "escat_tier": m.escat_tier,
                 }
