@@ -43,7 +43,16 @@ def register(name: str, suffix: str, description: str, binary: bool = False, req
 
 
 def _load_builtin() -> None:
-    from varmatch.writers import html, json_writer, multiqc, tsv, vcf_out, xlsx  # noqa: F401
+    from varmatch.writers import (  # noqa: F401
+        html,
+        json_writer,
+        multiqc,
+        trials_tsv,
+        tsv,
+        va,
+        vcf_out,
+        xlsx,
+    )
 
 
 def get(name: str) -> WriterSpec:

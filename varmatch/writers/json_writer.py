@@ -9,6 +9,7 @@ from importlib import resources
 from varmatch import RESEARCH_USE, __version__
 from varmatch.models import Alteration, Direction, EvidenceKind, Match, SampleResult, TumorRelation
 from varmatch.tiers import TUMOR_AGNOSTIC, alteration_tier
+from varmatch.trials import trials_dict
 from varmatch.writers import register
 
 SCHEMA_VERSION = "2.0"
@@ -141,6 +142,7 @@ def result_dict(r: SampleResult) -> dict:
                      for e in r.excluded],
         "notes": list(r.notes),
         "clinical_context": list(r.context),
+        "trials": trials_dict(r.trials),
     }
 
 

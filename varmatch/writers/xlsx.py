@@ -28,8 +28,8 @@ ALTERATION_COLUMNS = [
     "oncogenicity_reason", "hotspot", "tier", "copy_number", "partner", "flags", "source",
 ]
 EXCLUDED_COLUMNS = ["sample", "call", "reason", "source"]
-TRIAL_COLUMNS = ["sample", "nct_id", "title", "phase", "status", "conditions", "interventions",
-                 "alteration", "match_kind"]
+TRIAL_COLUMNS = ["sample", "nct_id", "title", "phases", "status", "match_kind", "alterations",
+                 "matched_terms", "conditions", "interventions", "countries", "caution", "url"]
 WIDTHS = {"why": 80, "summary": 60, "oncogenicity_reason": 50, "requirements": 40, "title": 50,
           "reason": 60, "call": 30, "therapy": 28, "alterations": 24, "citations": 30,
           "qualifiers": 40, "note": 100, "biomarker": 30}
@@ -93,12 +93,9 @@ def _notes(d: dict[str, Any]) -> list[tuple[str, Any]]:
         ("knowledgebase", d["knowledgebase"]["version"]),
         ("knowledgebase checksum", d["knowledgebase"]["checksum"]),
     ]
-    trials = d.get("trials")
-    if trials is None:
-        rows.append(("trials", "not checked in this run"))
-    else:
-        rows.append(("trials", ("checked" if trials.get("checked") else "not checked")
-                     + (f": {trials['reason']}" if trials.get("reason") else "")))
+    trials = d.get("trials") or {}
+    rows.append(("trials", ("checked: " if trials.get("checked") else "")
+                 + (trials.get("reason") or "not checked")))
     rows += [("note", n) for n in d["notes"]]
     rows += [("clinical context", c) for c in d["clinical_context"]]
     return rows
