@@ -132,16 +132,18 @@ class Hotspots:
 
     def is_hotspot(self, gene: str, protein: ProteinChange | None) -> bool:
         """True for a missense change at a cancerhotspots single-residue hotspot (reference residue
-        agreeing) or an in-frame indel overlapping an in-frame indel hotspot. 3D-only residues,
-        truncating and synonymous changes are not hotspot hits."""
+        agreeing), a nonsense change at such a residue where cancerhotspots observed the stop
+        (PTEN R130*: ``*`` seen in 38 tumors), or an in-frame indel overlapping an in-frame indel
+        hotspot. 3D-only residues, frameshifts and synonymous changes are not hotspot hits."""
         return self._hit(gene, protein) is not None
 
     def _hit(self, gene: str, protein: ProteinChange | None) -> HotspotRecord | None:
         if protein is None:
             return None
-        if _is_missense(protein):
+        if _is_missense(protein) or _is_recurrent_nonsense(protein):
             rec = self.residue(gene, protein.start)
-            if rec is not None and rec.type == SINGLE and _ref_agrees(rec, protein):
+            if rec is not None and rec.type == SINGLE and _ref_agrees(rec, protein) and (
+                    protein.alt != "*" or rec.count("*") > 0):
                 return rec
             return None
         if protein.kind in _INFRAME_KINDS:
@@ -169,7 +171,8 @@ def classify(alt: Alteration, roles: dict[str, str],
        of any other gene -> VUS.
     4. **No protein change** (synonymous, stop retained, intronic, UTR, up/downstream,
        non-coding, intergenic; or a ``p.X=`` protein change) -> BENIGN.
-    5. **Missense at a cancerhotspots v2 single-residue hotspot** (reference residue agreeing):
+    5. **Missense (or a nonsense change whose stop cancerhotspots observed there, e.g. PTEN
+       R130*) at a cancerhotspots v2 single-residue hotspot** (reference residue agreeing):
        the alternative amino acid observed there in >= :data:`MIN_TUMORS_ONCOGENIC` tumors ->
        ONCOGENIC; observed in one tumor or never -> LIKELY_ONCOGENIC. Hotspot flag set.
     6. **In-frame indel overlapping a cancerhotspots in-frame indel hotspot** (e.g. the PIK3R1
@@ -275,6 +278,11 @@ def _is_missense(protein: ProteinChange) -> bool:
     if protein.alt == protein.ref:
         return False
     return protein.kind in ("missense", "delins", "start_lost")
+
+
+def _is_recurrent_nonsense(protein: ProteinChange) -> bool:
+    """A single-residue stop gain (``R130*``); a hotspot only where the stop itself was seen."""
+    return protein.kind == "nonsense" and protein.start == protein.end
 
 
 def _ref_agrees(rec: HotspotRecord, protein: ProteinChange) -> bool:
