@@ -99,7 +99,8 @@ class Engine:
             sample=sc.sample, tumor_type=tumor, tumor_type_name=self.tree.name(tumor),
             build=sc.build, input_path=input_path, alterations=tuple(alterations),
             matches=tuple(matches), excluded=tuple(excluded), notes=tuple(notes),
-            kb_version=self.kb.manifest.version, kb_checksum=self.kb.manifest.checksum,
+            kb_version=self.kb.manifest.version, kb_checksum=self.kb.checksum,
+            civic_release=self.kb.civic_release,
             context=tuple(self.context(tumor)),
         )
 

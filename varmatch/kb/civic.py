@@ -20,8 +20,8 @@ The mapping (README "Knowledgebase" documents it):
 * **Direction**: Supports + Sensitivity/Response = sensitivity; Supports + Resistance or Reduced
   Sensitivity = resistance; Does Not Support + Sensitivity/Response = counter-evidence.
   Does Not Support + Resistance (the variant does not cause resistance) has no varmatch direction.
-* **Level**: CIViC A -> A (kind validated_association), but C when the biomarker is broader than
-  a codon (a label's companion test lists variants; others are not level A); B -> C
+* **Level**: CIViC A -> A (kind validated_association) for an exact variant only, C for a codon
+  or broader biomarker (a label's companion test lists variants; others are not level A); B -> C
   (clinical_study: CIViC B is any multi-patient clinical data, not AMP's "well-powered studies with
   consensus"); C -> D (case_report); D -> D (preclinical); E -> D (inferential).
 * **Therapies**: Combination and Sequential -> one row (first pathway drug in ``drugs``, the rest
@@ -240,10 +240,11 @@ def import_release(evidence_text: str, profiles_text: str, variants_text: str, r
             continue
         level, kind = _LEVEL[ev["evidence_level"]]
         note = ""
-        if ev["evidence_level"] == "A" and not ({"protein_change", "codon"} & set(biomarker)):
+        if ev["evidence_level"] == "A" and "protein_change" not in biomarker:
             level = "C"
-            note = ("CIViC level A for a gene-wide biomarker: the approval's companion test lists "
-                    "specific variants, so other variants are imported at level C.")
+            note = ("CIViC level A for a codon or gene-wide biomarker: an approval's companion test "
+                    "lists specific variants, so the row is imported at level C; exact variants "
+                    "keep level A.")
 
         doid = ev.get("doid", "").strip()
         dm = disease_map.get(doid)
