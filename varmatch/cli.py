@@ -234,7 +234,8 @@ def kb_validate(strict, kb_path):
     from varmatch import kb as kbmod
 
     k = kbmod.load(kb_path, strict=strict)
-    click.echo(f"knowledgebase {k.manifest.version}: {len(k.evidence)} evidence rows, "
+    civic = f" + {len(k.imported)} CIViC {k.civic_release}" if k.imported else ""
+    click.echo(f"knowledgebase {k.manifest.version}: {len(k.evidence)} evidence rows{civic}, "
                f"{len(k.references)} references, {len(k.drugs)} drugs, {len(k.genes)} genes: OK")
 
 
@@ -256,7 +257,7 @@ def kb_list(kb_path):
     from varmatch import kb as kbmod
 
     k = kbmod.load(kb_path) if kb_path else kbmod.bundled()
-    for ev in k.evidence:
+    for ev in k.all_evidence:
         click.echo("\t".join([ev.id, str(ev.biomarker), ev.therapy, ev.direction.value,
                               ev.tumor_type, ev.kind.value, ev.level.value,
                               ",".join(c.id for c in ev.citations)]))
@@ -271,7 +272,7 @@ def kb_show(name, kb_path):
 
     k = kbmod.load(kb_path) if kb_path else kbmod.bundled()
     key = name.lower()
-    rows = [ev for ev in k.evidence if name.upper() in ev.biomarker.genes
+    rows = [ev for ev in k.all_evidence if name.upper() in ev.biomarker.genes
             or key in ev.drugs or key in ev.partners]
     if not rows:
         raise UsageError(f"no evidence row names {name!r}; genes: {', '.join(sorted(k.genes))}")

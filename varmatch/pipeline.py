@@ -94,7 +94,7 @@ class Engine:
         tumor = resolve_tumor_type(tumor_type, sc.tumor_type, self.tree, notes)
         matches = []
         if with_matches:
-            matches = tier_all(match(alterations, self.kb.evidence, self.roles), tumor, self.tree)
+            matches = tier_all(match(alterations, self.kb.all_evidence, self.roles), tumor, self.tree)
         return SampleResult(
             sample=sc.sample, tumor_type=tumor, tumor_type_name=self.tree.name(tumor),
             build=sc.build, input_path=input_path, alterations=tuple(alterations),

@@ -132,18 +132,16 @@ class Hotspots:
 
     def is_hotspot(self, gene: str, protein: ProteinChange | None) -> bool:
         """True for a missense change at a cancerhotspots single-residue hotspot (reference residue
-        agreeing), a nonsense change at such a residue where cancerhotspots observed the stop
-        (PTEN R130*: ``*`` seen in 38 tumors), or an in-frame indel overlapping an in-frame indel
-        hotspot. 3D-only residues, frameshifts and synonymous changes are not hotspot hits."""
+        agreeing) or an in-frame indel overlapping an in-frame indel hotspot. 3D-only residues,
+        truncating and synonymous changes are not hotspot hits."""
         return self._hit(gene, protein) is not None
 
     def _hit(self, gene: str, protein: ProteinChange | None) -> HotspotRecord | None:
         if protein is None:
             return None
-        if _is_missense(protein) or _is_recurrent_nonsense(protein):
+        if _is_missense(protein):
             rec = self.residue(gene, protein.start)
-            if rec is not None and rec.type == SINGLE and _ref_agrees(rec, protein) and (
-                    protein.alt != "*" or rec.count("*") > 0):
+            if rec is not None and rec.type == SINGLE and _ref_agrees(rec, protein):
                 return rec
             return None
         if protein.kind in _INFRAME_KINDS:
@@ -171,8 +169,7 @@ def classify(alt: Alteration, roles: dict[str, str],
        of any other gene -> VUS.
     4. **No protein change** (synonymous, stop retained, intronic, UTR, up/downstream,
        non-coding, intergenic; or a ``p.X=`` protein change) -> BENIGN.
-    5. **Missense (or a nonsense change whose stop cancerhotspots observed there, e.g. PTEN
-       R130*) at a cancerhotspots v2 single-residue hotspot** (reference residue agreeing):
+    5. **Missense at a cancerhotspots v2 single-residue hotspot** (reference residue agreeing):
        the alternative amino acid observed there in >= :data:`MIN_TUMORS_ONCOGENIC` tumors ->
        ONCOGENIC; observed in one tumor or never -> LIKELY_ONCOGENIC. Hotspot flag set.
     6. **In-frame indel overlapping a cancerhotspots in-frame indel hotspot** (e.g. the PIK3R1
@@ -183,7 +180,9 @@ def classify(alt: Alteration, roles: dict[str, str],
        observed in the 3D data -> LIKELY_ONCOGENIC (hotspot flag not set); unobserved -> falls
        through.
     8. **Truncating** (stop gained, frameshift, splice donor/acceptor, start lost, transcript
-       ablation) in a tumor suppressor -> LIKELY_ONCOGENIC, wherever the truncation lies
+       ablation) in a tumor suppressor -> LIKELY_ONCOGENIC, wherever the truncation lies; a stop
+       gained at a single-residue hotspot where cancerhotspots observed the stop (PTEN R130*,
+       ``*`` in 38 tumors) also sets the hotspot flag
        (no exon/NMD model is used, so no truncation is called ONCOGENIC). A splice-site change at a
        cancerhotspots splice hotspot (when the alteration carries the codon) says so in the
        reason. Truncating changes in an oncogene or a gene of unknown role -> VUS.
@@ -231,16 +230,23 @@ def classify(alt: Alteration, roles: dict[str, str],
 
     if _is_truncating(alt):
         if role == TUMOR_SUPPRESSOR:
-            extra = ""
+            extra, hot = "", False
             if (consequence in (Consequence.SPLICE_DONOR, Consequence.SPLICE_ACCEPTOR)
                     and protein is not None):
                 sp = table.splice(gene, protein.start)
                 if sp is not None:
                     extra = (f" at cancerhotspots v2 splice-site hotspot {sp.residue} "
                              f"({_tumors(sp.tumor_count)})")
+            elif protein is not None and protein.kind == "nonsense":
+                # a stop at a hotspot residue where cancerhotspots observed the stop (PTEN R130*)
+                rec = table.residue(gene, protein.start)
+                if rec is not None and rec.type == SINGLE and rec.count("*") > 0:
+                    extra = (f" at cancerhotspots v2 hotspot residue {rec.residue}, where the stop "
+                             f"was observed in {_tumors(rec.count('*'))}")
+                    hot = True
             return (Oncogenicity.LIKELY_ONCOGENIC,
                     f"truncating change in {gene}, a tumor suppressor{extra} "
-                    "(loss of function).", False)
+                    "(loss of function).", hot)
         what = "an oncogene" if role == ONCOGENE else "a gene of unknown role"
         return (Oncogenicity.VUS,
                 f"truncating change in {gene}, {what}; no functional evidence bundled.", False)
@@ -278,11 +284,6 @@ def _is_missense(protein: ProteinChange) -> bool:
     if protein.alt == protein.ref:
         return False
     return protein.kind in ("missense", "delins", "start_lost")
-
-
-def _is_recurrent_nonsense(protein: ProteinChange) -> bool:
-    """A single-residue stop gain (``R130*``); a hotspot only where the stop itself was seen."""
-    return protein.kind == "nonsense" and protein.start == protein.end
 
 
 def _ref_agrees(rec: HotspotRecord, protein: ProteinChange) -> bool:

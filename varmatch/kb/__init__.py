@@ -136,6 +136,12 @@ class Knowledgebase:
     civic_source: str = ""  # "bundled", or the cache directory of a `kb update civic` layer
     civic_drugs: frozenset[str] = frozenset()
     civic_sha256: str = ""
+    imported: tuple[Evidence, ...] = ()  # rows of the imported (CIViC) layer; ``evidence`` is curated
+
+    @property
+    def all_evidence(self) -> tuple[Evidence, ...]:
+        """Curated rows, then imported rows: what the matcher uses."""
+        return self.evidence + self.imported
 
     @property
     def checksum(self) -> str:
@@ -347,12 +353,12 @@ def load(path: str | Path | None = None, strict: bool = False, check: bool = Tru
         if ev.id in seen:
             problems.append(f"civic:{ev.id}: duplicate id")
         seen.add(ev.id)
-        evidence.append(ev)
     manifest = read_manifest(root)
     kb = Knowledgebase(str(root), tuple(evidence), drugs, genes, refs, context, manifest,
                        civic_release=civic.get("release", ""), civic_source=civic.get("source", ""),
                        civic_drugs=frozenset(civic.get("drugs", ())),
-                       civic_sha256=civic.get("sha256", ""))
+                       civic_sha256=civic.get("sha256", ""),
+                       imported=tuple(civic.get("evidence", ())))
     if check:
         problems += cross_check(kb, strict)
         problems += _manifest_problems(root, manifest, strict)
@@ -371,7 +377,7 @@ def cross_check(kb: Knowledgebase, strict: bool = False) -> list[str]:
 
     tree = OncoTree.bundled()
     problems = []
-    for ev in kb.evidence:
+    for ev in kb.all_evidence:
         imported = ev.layer == "civic"
         where = f"civic:{ev.id}" if imported else f"evidence.yaml:{ev.id}"
         for gene in sorted(ev.biomarker.genes):
