@@ -282,6 +282,29 @@ def kb_show(name, kb_path):
                    + ", ".join(c.id for c in ev.citations))
 
 
+@kb.command("update")
+@click.argument("source", type=click.Choice(["civic"]))
+@click.option("--release", default="latest", show_default=True,
+              help="CIViC release: DD-Mon-YYYY (a monthly release), nightly, or latest (= nightly).")
+@click.option("--base-url", default=None, help="Download root (default: https://civicdb.org/downloads).")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request.")
+def kb_update(source, release, base_url, timeout):
+    """Download a newer CIViC release into the user cache, map and validate it, and print what
+    changed. Later runs use it (its date is in every result); VARMATCH_CIVIC=bundled or --kb pins.
+    On any failure the current layer is kept."""
+    from varmatch import kb as kbmod
+    from varmatch.kb import civic
+
+    k = kbmod.load(None)
+    res = civic.update(release, base_url or civic.CIVIC_BASE_URL, k, kbmod.cache_dir(), timeout)
+    click.echo(f"CIViC {res.release}: {res.rows} rows ({res.unmapped} items not mapped; see "
+               f"{res.folder / 'UNMAPPED.md'})")
+    for label, ids in (("added", res.added), ("removed", res.removed), ("changed", res.changed)):
+        shown = ", ".join(ids[:20]) + (f" ... (+{len(ids) - 20})" if len(ids) > 20 else "")
+        click.echo(f"  {label}: {len(ids)}" + (f": {shown}" if ids else ""))
+    click.echo(f"now in use: {res.folder} (set VARMATCH_CIVIC=bundled to pin the bundled layer)")
+
+
 @kb.command("tumor-types")
 @click.argument("query", required=False)
 def kb_tumor_types(query):

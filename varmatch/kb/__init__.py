@@ -466,15 +466,29 @@ def _civic_schema() -> dict:
     return schema
 
 
+def check_civic_folder(folder: Path, kb: Knowledgebase, problems: list[str]) -> None:
+    """Validate a freshly mapped layer folder against ``kb`` (schema and extrinsic checks)."""
+    layer = _read_civic_folder(folder, "incoming", problems)
+    if not layer:
+        return
+    probe = replace(kb, evidence=(), imported=tuple(layer["evidence"]),
+                    civic_drugs=frozenset(layer["drugs"]))
+    problems += [p for p in cross_check(probe) if p.startswith("civic:")]
+
+
 def _load_civic_layer(root, explicit_root: bool, problems: list[str]) -> dict:
     """Rows of the CIViC layer: ``root/civic``, or the cached update unless pinned."""
-    from varmatch.kb import civic as civicmod
-
     folder, source = root / "civic", "bundled"
     if not explicit_root and os.environ.get(CIVIC_ENV, "").lower() != "bundled":
         cached = cached_civic_dir()
         if cached is not None:
             folder, source = cached, str(cached)
+    return _read_civic_folder(folder, source, problems)
+
+
+def _read_civic_folder(folder, source: str, problems: list[str]) -> dict:
+    from varmatch.kb import civic as civicmod
+
     if not (folder / civicmod.LAYER_FILE).is_file():
         return {}
     try:

@@ -373,3 +373,166 @@ def _eid_key(rid: str) -> tuple[int, str]:
 
 def today() -> str:
     return date.today().isoformat()
+
+
+# --------------------------------------------------------------------------------------------------
+# `varmatch kb update civic`: download a newer release, map it, validate it, cache it.
+RELEASE_RE = re.compile(r"^(\d{2}-[A-Z][a-z]{2}-\d{4}|nightly|latest)$")
+# later CIViC monthly releases call the evidence table "AcceptedClinicalEvidenceSummaries"
+_EVIDENCE_ALIASES = ("ClinicalEvidenceSummaries.tsv", "AcceptedClinicalEvidenceSummaries.tsv")
+_REQUIRED = {
+    "evidence": {"molecular_profile", "molecular_profile_id", "disease", "doid", "therapies",
+                 "evidence_type", "evidence_direction", "evidence_level", "significance",
+                 "citation_id", "source_type", "evidence_status", "evidence_id"},
+    "profiles": {"molecular_profile_id", "variant_ids"},
+    "variants": {"variant_id", "gene", "variant"},
+}
+
+
+@dataclass
+class UpdateResult:
+    release: str
+    folder: Path
+    rows: int
+    unmapped: int
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+
+
+def _check_table(key: str, url: str, text: str) -> None:
+    lines = text.splitlines()
+    if not lines:
+        raise KnowledgebaseError(f"{url}: empty response; kept the current CIViC layer")
+    header = lines[0].split("\t")
+    missing = _REQUIRED[key] - set(header)
+    if missing:
+        raise KnowledgebaseError(f"{url}: not a CIViC {key} table (missing columns "
+                                 f"{', '.join(sorted(missing))}); kept the current CIViC layer")
+    for n, line in enumerate(lines[1:], 2):
+        if line and len(line.split("\t")) != len(header):
+            raise KnowledgebaseError(f"{url}:{n}: {len(line.split(chr(9)))} fields, header has "
+                                     f"{len(header)} (truncated or malformed download); kept the "
+                                     "current CIViC layer")
+
+
+def download_release(release: str, base_url: str, timeout: float = 60.0, retries: int = 2) -> dict[str, str]:
+    """The three tables of ``release`` as text. Raises KnowledgebaseError on any failure."""
+    import time
+
+    import requests
+
+    from varmatch import __version__
+
+    name = "nightly" if release == "latest" else release
+    session = requests.Session()
+    session.headers["User-Agent"] = f"varmatch/{__version__}"
+    texts = {}
+    for key, table in TABLES.items():
+        candidates = _EVIDENCE_ALIASES if key == "evidence" else (table,)
+        last = ""
+        for cand in candidates:
+            url = f"{base_url.rstrip('/')}/{name}/{name}-{cand}"
+            for attempt in range(retries + 1):
+                try:
+                    resp = session.get(url, timeout=timeout)
+                    if resp.status_code == 404:
+                        last = f"{url}: 404 not found"
+                        break
+                    if resp.status_code >= 500 and attempt < retries:
+                        time.sleep(0.5 * (attempt + 1))
+                        continue
+                    if resp.status_code != 200:
+                        raise KnowledgebaseError(f"{url}: HTTP {resp.status_code}; kept the "
+                                                 "current CIViC layer")
+                    text = resp.content.decode("utf-8")
+                    _check_table(key, url, text)
+                    texts[key] = text
+                    break
+                except requests.Timeout as exc:
+                    if attempt < retries:
+                        continue
+                    raise KnowledgebaseError(f"{url}: timed out after {timeout:g} s; kept the "
+                                             "current CIViC layer") from exc
+                except requests.RequestException as exc:
+                    if attempt < retries:
+                        time.sleep(0.5 * (attempt + 1))
+                        continue
+                    reason = type(exc).__name__
+                    raise KnowledgebaseError(f"{url}: download failed ({reason}: offline, or the "
+                                             "body was cut short); kept the current CIViC "
+                                             "layer") from exc
+                except UnicodeDecodeError as exc:
+                    raise KnowledgebaseError(f"{url}: not UTF-8 text; kept the current CIViC "
+                                             "layer") from exc
+            if key in texts:
+                break
+        if key not in texts:
+            raise KnowledgebaseError(f"{last or base_url}; no CIViC release {name!r} there; kept "
+                                     "the current CIViC layer")
+    return texts
+
+
+def update(release: str, base_url: str, kb, cache: Path, timeout: float = 60.0) -> UpdateResult:
+    """Download, map and validate ``release``; on success cache it and make it current."""
+    import shutil
+    import tempfile
+
+    from varmatch import kb as kbmod
+    from varmatch.kb.oncotree import OncoTree
+
+    if not RELEASE_RE.match(release):
+        from varmatch.errors import UsageError
+
+        raise UsageError(f"--release {release!r}: give DD-Mon-YYYY (e.g. 01-Aug-2024), nightly "
+                         "or latest")
+    texts = download_release(release, base_url, timeout)
+    root = kbmod._kb_dir(None)
+    dmap = read_disease_map(root / "civic" / DISEASE_MAP)
+    pathway_drugs = {d for d, v in kb.drugs.items()
+                     if isinstance(v, dict) and set(v.get("targets", [])) & set(kb.genes)}
+    name = "nightly" if release == "latest" else release
+    layer = import_release(texts["evidence"], texts["profiles"], texts["variants"], name,
+                           genes=kb.genes, disease_map=dmap, known_codes=OncoTree.bundled().codes(),
+                           pathway_drugs=pathway_drugs)
+    if name == "nightly":
+        layer.release = f"nightly-{today()}"
+    layer.sources = {k: hashlib.sha256(t.encode()).hexdigest() for k, t in texts.items()}
+    cache = Path(cache) / "civic"
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=cache))
+    try:
+        write_layer(layer, tmp)
+        shutil.copy(root / "civic" / DISEASE_MAP, tmp / DISEASE_MAP)
+        problems: list[str] = []
+        kbmod.check_civic_folder(tmp, kb, problems)
+        if problems:
+            raise KnowledgebaseError(f"CIViC {name}: {len(problems)} row(s) fail validation "
+                                     f"(first: {problems[0]}); kept the current CIViC layer")
+        final = cache / layer.release
+        if final.exists():
+            shutil.rmtree(final)
+        tmp.rename(final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    added, removed, changed = diff([_comparable(r) for r in _current_rows(kb)],
+                                   [_comparable(r) for r in layer.rows])
+    (cache / "CURRENT").write_text(layer.release + "\n", encoding="utf-8")
+    return UpdateResult(layer.release, final, len(layer.rows), len(layer.unmapped),
+                        added, removed, changed)
+
+
+def _current_rows(kb) -> list[dict]:
+    from varmatch import kb as kbmod
+
+    folder = kbmod.cached_civic_dir() or (kbmod._kb_dir(None) / "civic")
+    try:
+        return read_layer(folder).get("rows", [])
+    except KnowledgebaseError:
+        return []
+
+
+def _comparable(row: dict) -> dict:
+    """A row without what changes with every release (the stamp), for the diff."""
+    return {k: v for k, v in row.items() if k != "curated"}
