@@ -49,6 +49,8 @@ def resolve_tumor_type(requested: str | None, stated: str | None, tree: OncoTree
             notes.append(f"the input states tumor type {stated!r}, which is not an OncoTree code")
     if requested:
         code = tree.resolve(requested)
+        if tree.alias_note(requested):
+            notes.append(tree.alias_note(requested))
         if stated_code and stated_code != code:
             notes.append(f"--tumor-type {code} overrides the tumor type stated in the input "
                          f"({stated_code})")
