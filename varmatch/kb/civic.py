@@ -219,8 +219,8 @@ def import_release(evidence_text: str, profiles_text: str, variants_text: str, r
             if node is None:
                 break
             nodes.append(node)
-        if why:
-            skip(why)
+        if why or not nodes:
+            skip(why or "no member of the profile names a pathway gene")
             continue
         if op == "single" or len(nodes) == 1:
             biomarker = nodes[0]
