@@ -46,8 +46,9 @@ def test_npc_mutect2_sample_yields_akt1_e17k_off_label_tiers():
     for m in d["matches"]:
         assert m["citations"] and m["why"]
         if m["evidence_tumor_type"] == "BRCA":
+            # curated rows name the population they cover; CIViC rows their OncoTree code
             assert m["evidence_relation"] == "other tumor type"
-            assert "NPC is outside the population" in m["why"]
+            assert ("NPC is outside the population" in m["why"] or "NPC is not within BRCA" in m["why"])
         if "capivasertib" in m["drugs"]:
             # FDA label in breast cancer (VM0001), none in NPC
             assert m["regulatory_status"] == "approved in another tumor type"

@@ -1,6 +1,6 @@
 """Excel writer (format ``xlsx``): one workbook per sample, for people who filter in a spreadsheet.
 
-Sheets: ``options`` (sensitivity and resistance matches, one row each), ``alterations``,
+Sheets: ``options`` (sensitivity, resistance and counter-evidence matches, one row each), ``alterations``,
 ``excluded`` (calls left out, with the reason), ``trials`` (the trials check, when the run made
 one), ``notes`` (research-use statement, versions, knowledgebase checksum, notes and clinical
 context). The rows are the JSON form of the result (:func:`~varmatch.writers.json_writer.result_dict`),
@@ -57,7 +57,7 @@ def _qualifier_text(q: dict[str, Any]) -> str:
 def _option_rows(d: dict[str, Any]) -> list[dict[str, Any]]:
     names = {a["id"]: a["alteration"] for a in d["alterations"]}
     rows = []
-    for m in d["matches"] + d["resistance"]:
+    for m in d["matches"] + d["resistance"] + (d.get("counter_evidence") or []):
         rows.append(m | {
             "sample": d["sample"],
             "alterations": [names.get(a, a) for a in m["alterations"]],
