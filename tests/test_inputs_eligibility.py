@@ -15,8 +15,10 @@ LABELS = ("VM0001", "VM0002", "VM0003")
 
 
 def _status(result, evidence_id):
+    """The requirement entry (the row's own wording) that names HER2/HR, and its reason."""
     m = next(m for m in result.matches if m.evidence.id == evidence_id)
-    return {s.requirement: s for s in m.requirement_status}
+    return next(s for s in m.requirement_status if "HER2" in s.requirement
+                or "positive" in s.requirement)
 
 
 def test_requirement_concepts_are_read_from_the_row_wording():
@@ -33,9 +35,13 @@ def test_foundation_report_erbb2_amplification_contradicts_her2_negative_labels(
     (r,) = run_file(FIXTURES / "f1_report.xml", Options(tumor_type="BREAST"))
     for ev in LABELS:
         st = _status(r, ev)
-        assert st["HER2-negative"].status is RequirementState.CONTRADICTED
-        assert "ERBB2 amplification (copy number 24" in st["HER2-negative"].reason
-        assert st["HR-positive"].status is RequirementState.NOT_ASSESSED
+        assert st.requirement.startswith("HR-positive, HER2-negative")  # the label's wording
+        assert st.status is RequirementState.CONTRADICTED
+        assert "HER2-negative: ERBB2 amplification (copy number 24, FoundationOne)" in st.reason
+        assert "HR-positive: DNA does not show hormone-receptor status" in st.reason
+        # the label's other requirements are listed too, as not assessed
+        m = next(m for m in r.matches if m.evidence.id == ev)
+        assert len(m.requirement_status) == len(m.evidence.requirements)
     # ERBB2 is context, not a pathway finding: not listed or matched itself
     assert "ERBB2" not in {a.gene for a in r.alterations}
     assert not any("ERBB2" in {a.gene for a in m.alterations} for m in r.matches)
@@ -48,13 +54,13 @@ def test_tso500_erbb2_amplification_contradicts_her2_negative(tmp_path):
     p.write_text(text)
     (r,) = run_file(p, Options(tumor_type="BREAST"))
     st = _status(r, "VM0002")  # alpelisib + fulvestrant, met by PIK3CA E545K
-    assert st["HER2-negative"].status is RequirementState.CONTRADICTED
-    assert "ERBB2 amplification" in st["HER2-negative"].reason
+    assert st.status is RequirementState.CONTRADICTED
+    assert "HER2-negative: ERBB2 amplification" in st.reason
     # the unedited report has no ERBB2 amplification: not assessed, never "supported"
     (r0,) = run_file(FIXTURES / "tso500_CombinedVariantOutput.tsv", Options(tumor_type="BREAST"))
     st0 = _status(r0, "VM0002")
-    assert st0["HER2-negative"].status is RequirementState.NOT_ASSESSED
-    assert st0["HER2-negative"].reason.startswith("no ERBB2 amplification in this input")
+    assert st0.status is RequirementState.NOT_ASSESSED
+    assert "HER2-negative: no ERBB2 amplification in this input" in st0.reason
 
 
 def test_alteration_table_esr1_hotspot_supports_hr_positive_erbb2_mutation_is_not_her2(tmp_path):
@@ -62,10 +68,20 @@ def test_alteration_table_esr1_hotspot_supports_hr_positive_erbb2_mutation_is_no
     p.write_text("gene\tprotein_change\nPIK3CA\tp.H1047R\nESR1\tp.Y537S\nERBB2\tp.L755S\n")
     (r,) = run_file(p, Options(tumor_type="BREAST"))
     st = _status(r, "VM0002")
-    assert st["HR-positive"].status is RequirementState.SUPPORTED
-    assert st["HR-positive"].reason.startswith("ESR1 p.Y537S")
-    assert st["HER2-negative"].status is RequirementState.NOT_ASSESSED
-    assert "ERBB2 p.L755S is a mutation, not HER2 overexpression" in st["HER2-negative"].reason
+    assert st.status is RequirementState.NOT_ASSESSED  # HER2 open, so not supported as a whole
+    assert "HR-positive: ESR1 p.Y537S (ESR1 ligand-binding-domain hotspot" in st.reason
+    assert "ERBB2 p.L755S is a mutation, not HER2 overexpression" in st.reason
+    assert assess("HR-positive", [a for a in _context(p) if a.gene == "ESR1"]).status \
+        is RequirementState.SUPPORTED
+
+
+def _context(path):
+    from varmatch.pipeline import Engine
+
+    engine = Engine(Options(tumor_type="BREAST"))
+    (sc,) = engine.samples(path)
+    engine.annotator.annotate_sample(sc)
+    return sc.context
 
 
 def test_assess_statuses_for_amplification_and_non_hotspot_esr1():
@@ -87,11 +103,12 @@ def test_requirement_status_is_written_to_json_and_tsv():
 
     (r,) = run_file(FIXTURES / "f1_report.xml", Options(tumor_type="BREAST"))
     m = next(m for m in result_dict(r)["matches"] if m["evidence_id"] == "VM0002")
-    assert m["requirement_status"][0]["requirement"] == "HER2-negative"
+    assert m["requirement_status"][0]["requirement"].startswith("HR-positive, HER2-negative")
     assert m["requirement_status"][0]["status"] == "contradicted"
     buf = io.StringIO()
     write_tsv([r], buf)
     rows = [ln.split("\t") for ln in buf.getvalue().splitlines()]
     col = rows[0].index("requirement_status")
     cell = next(row[col] for row in rows[1:] if row[rows[0].index("evidence_id")] == "VM0002")
-    assert cell.startswith("HER2-negative: contradicted (ERBB2 amplification (copy number 24")
+    assert cell.startswith("HR-positive, HER2-negative, advanced or metastatic breast cancer: "
+                           "contradicted (HER2-negative: ERBB2 amplification (copy number 24")

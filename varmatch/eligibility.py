@@ -12,7 +12,8 @@ row names such a requirement gets one :class:`~varmatch.models.RequirementStatus
   arise under endocrine therapy in ER-positive disease); otherwise not assessed. DNA never
   contradicts it.
 
-An ERBB2 mutation (e.g. L755S) is not HER2 overexpression: it leaves HER2 status not assessed,
+Each requirement text of such a row becomes one entry (the row's wording, a combined status and
+each concept's reason; see :func:`requirement_statuses`). An ERBB2 mutation (e.g. L755S) is not HER2 overexpression: it leaves HER2 status not assessed,
 with that said. The context genes are read from every input beside the pathway genes
 (:data:`CONTEXT_GENES`) but never matched or tiered themselves.
 """
@@ -86,12 +87,35 @@ def assess(concept: str, context: list[Alteration]) -> RequirementStatus:
     raise ValueError(concept)
 
 
+def requirement_statuses(requirements: Iterable[str],
+                         context: list[Alteration]) -> tuple[RequirementStatus, ...]:
+    """One status per requirement text of a row that names a checkable concept anywhere.
+
+    Each entry keeps the row's own wording (so a report shows the whole requirement) with a
+    combined status: contradicted when any concept in it is, supported when every concept in it
+    is, else not assessed; the reason lists each concept's finding. Rows naming no concept get
+    no entries (their requirements are shown as written)."""
+    reqs = list(requirements)
+    if not concepts(reqs):
+        return ()
+    out = []
+    for text in reqs:
+        found = [assess(c, context) for c in concepts([text])]
+        if not found:
+            out.append(RequirementStatus(text, NA, "not checked against the sequencing result "
+                                                   "(treatment history, assay, stage)"))
+            continue
+        states = {s.status for s in found}
+        status = CON if CON in states else SUP if states == {SUP} else NA
+        out.append(RequirementStatus(text, status,
+                                     "; ".join(f"{s.requirement}: {s.reason}" for s in found)))
+    return tuple(out)
+
+
 def annotate_matches(matches: list[Match], context: list[Alteration]) -> list[Match]:
-    """``matches`` with ``requirement_status`` filled for rows naming a known concept."""
+    """``matches`` with ``requirement_status`` filled for rows naming a checkable concept."""
     out = []
     for m in matches:
-        names = concepts(m.evidence.requirements)
-        if names:
-            m = replace(m, requirement_status=tuple(assess(c, context) for c in names))
-        out.append(m)
+        statuses = requirement_statuses(m.evidence.requirements, context)
+        out.append(replace(m, requirement_status=statuses) if statuses else m)
     return out
