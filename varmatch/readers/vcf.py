@@ -48,7 +48,7 @@ def choose_sample(samples: list[str], header: str, requested: str | None, path: 
         if requested in samples:
             return samples.index(requested)
         raise SampleError(
-            f"sample {requested!r} is not in the VCF; samples are: {', '.join(samples)}", path
+            f"sample {requested!r} is not in the VCF; samples are: {_some(samples)}", path
         )
     hints = _tumor_hints(header)
     for name in hints:
@@ -67,9 +67,16 @@ def choose_sample(samples: list[str], header: str, requested: str | None, path: 
         return by_name[0]
     raise SampleError(
         f"{len(samples)} samples and no tumor hint in the header; choose one with --sample "
-        f"(samples: {', '.join(samples)})",
+        f"(samples: {_some(samples)})",
         path,
     )
+
+
+def _some(names: list[str], n: int = 5) -> str:
+    """The first ``n`` names, and how many more: an error line stays readable with 100,000 samples."""
+    shown = ", ".join(names[:n])
+    return shown + (f" and {len(names) - n} more; `bcftools query -l FILE` lists all"
+                    if len(names) > n else "")
 
 
 _TUMOR_NAME = re.compile(r"(?i)(tumou?r|somatic)|^TCGA-\w\w-\w{4}-0\d")
@@ -594,7 +601,7 @@ def _iter_records(vcf, path: Path, build: Build | None, regions_for,
     header_lines = (vcf.raw_header or "").count("\n")
     if line_map is not None:
         for k, rec in enumerate(_guard(vcf, path, header_lines, line_map)):
-            yield rec, line_map[k]
+            yield rec, line_map[k] if k < len(line_map) else 0
         return
     if _indexed(path) and build is not None and regions_for is not None:
         contigs = set(vcf.seqnames) if hasattr(vcf, "seqnames") else set()
@@ -631,6 +638,11 @@ def _guard(it, path: Path, header_lines: int, line_map: list[int] | None = None)
             line = line_map[k] if line_map and k < len(line_map) else header_lines + k + 1
             raise FormatError(f"malformed record ({_clean(exc)}); check its columns", path,
                               line) from None
+        if rec.CHROM.startswith("#"):  # htslib reads a repeated #CHROM (or stray #) line as a record
+            line = header_lines + k + 1  # prefiltered: header lines come before every record
+            raise FormatError(f"a header line ({rec.CHROM!r}) after the #CHROM line; a VCF has "
+                              "exactly one #CHROM line, before the records: remove the repeat",
+                              path, line)
         k += 1
         yield rec
 
