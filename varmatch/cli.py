@@ -199,7 +199,13 @@ def _emit(results, out_dir, output, formats) -> None:
             if inferred and inferred != names[0]:
                 log.warning("writing %s to %s as --formats says, although its suffix says %s",
                             names[0], output, inferred)
-        spec = writers.get(names[0] if _explicit("formats") or not inferred else inferred)
+        name = names[0]
+        # the suffix decides unless --formats did, or it merely matches the default's extension
+        # (`annotate -o x.tsv` stays the alterations TSV)
+        if inferred and not _explicit("formats") and (
+                writers.get(inferred).suffix != writers.get(name).suffix.rsplit(".", 1)[-1]):
+            name = inferred
+        spec = writers.get(name)
         with writers.atomic_open(output) as fh:
             spec.write(results, fh)
         if output != "-":
