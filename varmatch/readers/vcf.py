@@ -352,7 +352,11 @@ def _read_vcf_text(path, src, shift, repairs, head, sample, include_filtered, ge
         line, why = _header_problem(path)
         raise FormatError(f"not a readable VCF/BCF header ({why or _clean(exc)})", path, line) from None
     header = vcf.raw_header or ""
-    samples = list(vcf.samples)
+    try:
+        samples = list(vcf.samples)
+    except UnicodeDecodeError:
+        raise FormatError("sample names in the #CHROM line are not UTF-8 text; fix the header",
+                          path, header.count("\n")) from None
     idx = choose_sample(samples, header, sample, path)
     sample_name = samples[idx] if idx is not None else Path(str(path)).name.split(".")[0]
     formats = set(re.findall(r"^##FORMAT=<ID=([^,>]+)", header, re.M))
@@ -645,6 +649,9 @@ def _guard(it, path: Path, header_lines: int, line_map: list[int] | None = None)
                               path, line)
         k += 1
         yield rec
+
+
+checked = _guard  # public name for the second passes over a VCF (copy number, fusions)
 
 
 def _contig_name(chrom: str, contigs: set[str]) -> str | None:
