@@ -621,10 +621,10 @@ def cnv_from_vcf(path: Path, out: SampleCalls, include_filtered: bool = False,
     idx = samples.index(out.sample) if out.sample in samples else (0 if samples else None)
     spans = gene_spans(out.build, regions_for, genes) if out.build is not None else None
     found = False
-    from varmatch.readers.vcf import checked
+    from varmatch.readers.vcf import checked, header_line_count
 
-    line = (vcf.raw_header or "").count("\n")
-    for rec in checked(vcf, path, line):  # a malformed record: FormatError naming its line
+    line = header_line_count(path)
+    for rec in checked(vcf, path):  # a malformed record: FormatError naming its line
         line += 1
         alts = rec.ALT
         if not alts or alts[0] not in ("<CNV>", "<DEL>", "<DUP>") and not alts[0].startswith(

@@ -651,7 +651,26 @@ def _guard(it, path: Path, header_lines: int, line_map: list[int] | None = None)
         yield rec
 
 
-checked = _guard  # public name for the second passes over a VCF (copy number, fusions)
+def checked(vcf, path: Path) -> Iterator:
+    """The records of ``vcf`` (opened on ``path``), a malformed one raising :class:`FormatError`
+    with its line: for the second passes over a VCF (copy number, fusions)."""
+    return _guard(vcf, path, header_line_count(path))
+
+
+def header_line_count(path: Path) -> int:
+    """Lines before the first record, counted in the file (htslib's ``raw_header`` drops
+    repeated meta lines, so counting it puts record line numbers off)."""
+    import gzip
+
+    with open(path, "rb") as probe:
+        gz = probe.read(2) == b"\x1f\x8b"
+    n = 0
+    with contextlib.suppress(OSError, EOFError), (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
+        for line in fh:
+            if not line.startswith(b"#"):
+                break
+            n += 1
+    return n
 
 
 def _contig_name(chrom: str, contigs: set[str]) -> str | None:
