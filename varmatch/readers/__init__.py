@@ -9,6 +9,7 @@ A new input format is one module with one ``@register`` decorator.
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +80,7 @@ def head_bytes(path: Path, n: int = 65536) -> bytes:
         raise InputError("is a directory; give a file", path) from None
     except PermissionError:
         raise InputError("permission denied", path) from None
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read ({exc}); is the file complete?", path) from None
 
 
@@ -117,5 +118,12 @@ def _load_builtin_readers() -> None:
     # last.
     import importlib
 
-    for name in ("vendor", "maf", "fusion", "cna", "hgvs_list", "table", "vcf"):
+    order = ("vendor", "maf", "fusion", "cna", "hgvs_list", "table", "vcf")
+    for name in order:
         importlib.import_module(f"varmatch.readers.{name}")
+    # a module imported earlier by other code (vcf imports cna) registered out of turn: reorder
+    first = {m: i for i, m in enumerate(order)}
+    ranked = sorted(READERS.values(), key=lambda r: first.get(r.read.__module__.rsplit(".", 1)[-1],
+                                                              len(order)))
+    READERS.clear()
+    READERS.update((r.name, r) for r in ranked)

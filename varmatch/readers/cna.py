@@ -191,7 +191,7 @@ DISCRETE_NOTE = ("discrete GISTIC values taken as called: -2 = deep deletion, 2 
 
 
 def log2_to_cn(log2: float) -> float:
-    return 2.0 * 2.0 ** log2
+    return 2.0 * 2.0 ** min(log2, 1000.0)  # a garbage ratio (1e6) is "very high", not a crash
 
 
 def cn_alteration(gene: str, kind: AlterationType, cn: float | None, sample: str,

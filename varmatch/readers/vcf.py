@@ -204,7 +204,8 @@ def allele_support(rec, formats: set[str], idx: int | None, k: int) -> tuple[int
             alt_depth = _int(_pick(_fmt(rec, "AO", idx), k))
             if "RO" in formats:
                 ro = _int(_pick(_fmt(rec, "RO", idx), 0))
-                aos = [_int(v) for v in _fmt(rec, "AO", idx)]
+                ao = _fmt(rec, "AO", idx)
+                aos = [_int(v) for v in ao] if ao is not None else [None]
                 if ro is not None and all(v is not None for v in aos):
                     depth = ro + sum(aos)
         if alt_depth is None and {"ADT", "DPT"} & formats:
@@ -313,7 +314,7 @@ def read_vcf(
     """
     from varmatch.readers import cna, fusion
 
-    with htslib_messages():
+    with htslib_messages(), _text_only(path):
         result = _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_for,
                            genes, preferred)
         # symbolic records: copy number (<CNV>/<DEL>/<DUP>) and fusion breakends (Ion Reporter);
@@ -322,6 +323,17 @@ def read_vcf(
                          regions_for=regions_for, genes=genes)
         fusion.fusions_from_vcf(path, result, include_filtered, genes=genes)
     yield result
+
+
+@contextlib.contextmanager
+def _text_only(path: Path):
+    """cyvcf2 decodes fields as UTF-8 when they are read: bytes that are not text anywhere in a
+    record (REF, ALT, INFO...) are an input error, not a crash."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"a record holds bytes that are not UTF-8 text ({exc.object[:40]!r}); "
+                          "check the file's encoding or damage", path) from None
 
 
 def _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_for, genes,
@@ -631,9 +643,17 @@ def _iter_records(vcf, path: Path, build: Build | None, regions_for,
         yield rec, line
 
 
+def _stderr_size() -> int:
+    try:
+        return os.fstat(2).st_size  # a regular file inside htslib_messages(), else 0
+    except OSError:
+        return 0
+
+
 def _guard(it, path: Path, header_lines: int, line_map: list[int] | None = None):
     k = 0
     while True:
+        before = _stderr_size()
         try:
             rec = next(it)
         except StopIteration:
@@ -642,6 +662,13 @@ def _guard(it, path: Path, header_lines: int, line_map: list[int] | None = None)
             line = line_map[k] if line_map and k < len(line_map) else header_lines + k + 1
             raise FormatError(f"malformed record ({_clean(exc)}); check its columns", path,
                               line) from None
+        after = _stderr_size()
+        if after > before and b"[E::vcf_parse_format" in os.pread(2, after - before, before):
+            # htslib could not parse the sample columns; cyvcf2 then crashes (SIGSEGV) on any
+            # FORMAT access, so the record is refused here
+            line = line_map[k] if line_map and k < len(line_map) else header_lines + k + 1
+            raise FormatError("malformed sample columns (htslib cannot parse FORMAT/GT); check "
+                              "the record's FORMAT and sample fields", path, line)
         if rec.CHROM.startswith("#"):  # htslib reads a repeated #CHROM (or stray #) line as a record
             line = header_lines + k + 1  # prefiltered: header lines come before every record
             raise FormatError(f"a header line ({rec.CHROM!r}) after the #CHROM line; a VCF has "
