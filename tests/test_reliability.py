@@ -499,3 +499,51 @@ def test_sample_names_that_are_not_utf8(tmp_path):
     bad.write_bytes(NPC.read_bytes().replace(b"NPC-017-T", b"NPC-\xfd17-T"))
     line = one_error(vm("run", bad, "-o", "-"), 2)
     assert "UTF-8" in line
+
+
+def test_unparseable_genotype_is_an_input_error_not_a_segfault(tmp_path):
+    # fuzz find: a sample column holding "chr1" as GT; cyvcf2 dies with SIGSEGV on any FORMAT
+    # access after htslib's "[E::vcf_parse_format...]"
+    bad = tmp_path / "gt.vcf"
+    bad.write_text('##fileformat=VCFv4.2\n##FORMAT=<ID=GT,Number=1,Type=String,Description="GT">\n'
+                   "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+                   "chr1\t231373681\trs5\tT\tC\t12.8\tPASS\t.\tGT\tchr1\t231373681\n")
+    line = one_error(vm("run", bad, "-o", "-"), 2)
+    assert "gt.vcf:4: malformed sample columns" in line
+
+
+def test_record_bytes_that_are_not_text(tmp_path):
+    lines = NPC.read_bytes().splitlines(keepends=True)
+    k = next(i for i, ln in enumerate(lines) if ln.startswith(b"chr14\t104780214\t"))
+    cells = lines[k].split(b"\t")
+    cells[3] = b"\x97"  # REF: cyvcf2 raised UnicodeDecodeError (exit 1)
+    bad = tmp_path / "bytes.vcf"
+    bad.write_bytes(b"".join(lines[:k] + [b"\t".join(cells)] + lines[k + 1:]))
+    line = one_error(vm("run", bad, "-o", "-"), 2)
+    assert "bytes.vcf" in line and "UTF-8" in line
+
+
+def test_corrupt_gzip_stream(tmp_path):
+    data = bytearray((SAMPLES / "npc_akt1_e17k.mutect2.GRCh38.vcf.gz").read_bytes())
+    for i in range(200, min(len(data) - 30, 260)):
+        data[i] ^= 0x5A  # zlib.error "invalid distance too far back" was exit 1
+    bad = tmp_path / "broken.vcf.gz"
+    bad.write_bytes(bytes(data))
+    line = one_error(vm("run", bad, "-o", "-"), 2)
+    assert "broken.vcf.gz" in line
+
+
+def test_truncated_freebayes_record_with_open_ao(tmp_path):
+    src = (REPO.parent / "shared/real_inputs/edge_cases/vcf/cyvcf2_test.mnp.vcf").read_bytes()
+    cut = src.index(b"AO=2,5,") + len(b"AO=2,5,")  # file ends inside INFO: AO has no values
+    bad = tmp_path / "mnp.vcf"
+    bad.write_bytes(src[:cut])
+    p = vm("run", bad, "-o", "-", "--formats", "json")
+    assert p.returncode in (0, 2), p.stderr.decode()
+    assert "internal error" not in p.stderr.decode()
+
+
+def test_absurd_log2_ratio_is_not_a_crash(tmp_path):
+    from varmatch.readers.cna import log2_to_cn
+
+    assert log2_to_cn(1.0) == 4.0 and log2_to_cn(999999999999.0) > 1e300

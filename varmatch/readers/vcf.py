@@ -401,7 +401,8 @@ def _read_vcf_text(path, src, shift, repairs, head, sample, include_filtered, ge
 
     try:
         _read_records(vcf, path, build, regions_for, line_map, shift, parser, gene_filter,
-                      formats, idx, include_filtered, genes, out)
+                      formats, idx, include_filtered, genes, out,
+                      header_lines=header_line_count(Path(tmp or src)))
     finally:
         if tmp:
             os.unlink(tmp)
@@ -409,8 +410,9 @@ def _read_vcf_text(path, src, shift, repairs, head, sample, include_filtered, ge
 
 
 def _read_records(vcf, path, build, regions_for, line_map, shift, parser, gene_filter,
-                  formats, idx, include_filtered, genes, out: SampleCalls) -> None:
-    records = _iter_records(vcf, path, build, regions_for, line_map)
+                  formats, idx, include_filtered, genes, out: SampleCalls,
+                  header_lines: int | None = None) -> None:
+    records = _iter_records(vcf, path, build, regions_for, line_map, header_lines)
     n_seen = 0
     for rec, line in records:
         if line_map is None and line:
@@ -609,12 +611,14 @@ def _decompressed(path: Path, gz: bool):
 
 
 def _iter_records(vcf, path: Path, build: Build | None, regions_for,
-                  line_map: list[int] | None = None) -> Iterator[tuple[object, int]]:
+                  line_map: list[int] | None = None,
+                  header_lines: int | None = None) -> Iterator[tuple[object, int]]:
     """Records with their 1-based line number in the original file (for messages).
 
     With an index (.tbi/.csi) and a known build, only the pathway regions are read.
     """
-    header_lines = (vcf.raw_header or "").count("\n")
+    if header_lines is None:  # htslib's raw_header adds ##FILTER=PASS and drops repeats
+        header_lines = (vcf.raw_header or "").count("\n")
     if line_map is not None:
         for k, rec in enumerate(_guard(vcf, path, header_lines, line_map)):
             yield rec, line_map[k] if k < len(line_map) else 0
@@ -670,12 +674,29 @@ def _guard(it, path: Path, header_lines: int, line_map: list[int] | None = None)
             raise FormatError("malformed sample columns (htslib cannot parse FORMAT/GT); check "
                               "the record's FORMAT and sample fields", path, line)
         if rec.CHROM.startswith("#"):  # htslib reads a repeated #CHROM (or stray #) line as a record
-            line = header_lines + k + 1  # prefiltered: header lines come before every record
+            line = _repeated_chrom_line(path) or header_lines + k + 1
             raise FormatError(f"a header line ({rec.CHROM!r}) after the #CHROM line; a VCF has "
                               "exactly one #CHROM line, before the records: remove the repeat",
                               path, line)
         k += 1
         yield rec
+
+
+def _repeated_chrom_line(path: Path) -> int | None:
+    """Line number of the second ``#CHROM`` line of ``path`` (only called on that error)."""
+    import gzip
+
+    seen = False
+    with contextlib.suppress(OSError, EOFError):
+        with open(path, "rb") as probe:
+            gz = probe.read(2) == b"\x1f\x8b"
+        with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
+            for n, line in enumerate(fh, 1):
+                if line.startswith(b"#CHROM"):
+                    if seen:
+                        return n
+                    seen = True
+    return None
 
 
 def checked(vcf, path: Path) -> Iterator:
