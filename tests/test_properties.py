@@ -37,14 +37,14 @@ junk = st.one_of(
 )
 
 
-def run_in_process(path: Path) -> tuple[int, str, Path]:
-    """``varmatch run path --out DIR``: exit code, stderr, the output folder."""
+def run_in_process(path: Path, *extra: str) -> tuple[int, str, Path]:
+    """``varmatch run path --out DIR [extra]``: exit code, stderr, the output folder."""
     from varmatch.cli import main
 
     out = Path(tempfile.mkdtemp(prefix="vm-prop-")) / "out"
     err = io.StringIO()
     argv, sys.argv = sys.argv, ["varmatch", "run", str(path), "--out", str(out),
-                                "--formats", "json,tsv"]
+                                "--formats", "json,tsv", *extra]
     code = 0
     try:
         with redirect_stderr(err), redirect_stdout(io.StringIO()):
@@ -56,8 +56,9 @@ def run_in_process(path: Path) -> tuple[int, str, Path]:
     return code, err.getvalue(), out
 
 
-def check(path: Path) -> None:
-    code, err, out = run_in_process(path)
+def check(path: Path, *extra: str) -> str:
+    """Run ``path`` and assert the property; returns stderr."""
+    code, err, out = run_in_process(path, *extra)
     try:
         assert "internal error" not in err and "Traceback" not in err, err
         assert code in (0, 2, 3), (code, err)
@@ -72,6 +73,7 @@ def check(path: Path) -> None:
             assert sorted(names) == sorted(f"{s}.varmatch.{x}" for s in stems for x in ("json", "tsv"))
     finally:
         shutil.rmtree(out.parent, ignore_errors=True)
+    return err
 
 
 def write(tmp_path_factory, name: str, data: bytes | str) -> Path:
