@@ -33,8 +33,9 @@ from varmatch.errors import (
 log = logging.getLogger("varmatch")
 
 EPILOG = f"""\b
-Exit codes: 0 success (with or without findings), 2 input error, 3 usage error,
-4 knowledgebase error, 10 no actionable finding with --fail-on-empty.
+Exit codes: 0 success (with or without findings), 1 internal error (a bug), 2 input or
+I/O error, 3 usage error, 4 knowledgebase error, 10 no actionable finding with
+--fail-on-empty, 130/143 interrupted.
 {RESEARCH_USE}"""
 
 
