@@ -217,11 +217,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write the counts as JSON here")
     args = ap.parse_args(argv)
 
-    if not args.subprocess:  # import once, before forking: children start warm
-        import varmatch.cli  # noqa: F401
-        import varmatch.pipeline  # noqa: F401
+    if not args.subprocess:  # import everything once, before forking: children start warm
+        import importlib
+        import pkgutil
+
+        import varmatch
         import varmatch.readers
 
+        for mod in pkgutil.walk_packages(varmatch.__path__, "varmatch."):
+            if not mod.name.endswith("__main__"):
+                importlib.import_module(mod.name)
         varmatch.readers._load_builtin_readers()
         from varmatch import kb
         from varmatch.annotate.transcripts import TranscriptDB
