@@ -76,6 +76,16 @@ def check(path: Path, *extra: str) -> str:
     return err
 
 
+def with_cell(lines: list[str], row: int, col: int, value: str) -> str:
+    """``lines`` joined, with cell ``col`` of line ``row`` (both clamped) set to ``value``."""
+    lines = list(lines)
+    i = min(row, len(lines) - 1)
+    cells = lines[i].rstrip("\n").split("\t")
+    cells[min(col, len(cells) - 1)] = value
+    lines[i] = "\t".join(cells) + "\n"
+    return "".join(lines)
+
+
 def write(tmp_path_factory, name: str, data: bytes | str) -> Path:
     path = tmp_path_factory.mktemp("prop") / name
     path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
@@ -92,10 +102,8 @@ RECORDS = [ln for ln in NPC_LINES if not ln.startswith("#")]
 @given(rec=st.sampled_from(RECORDS), col=st.integers(0, 9), value=junk,
        drop_header=st.integers(-1, len(HEADER) - 1))
 def test_vcf_text(tmp_path_factory, rec, col, value, drop_header):
-    cells = rec.rstrip("\n").split("\t")
-    cells[col] = value
     header = [h for i, h in enumerate(HEADER) if i != drop_header]
-    check(write(tmp_path_factory, "p.vcf", "".join(header) + "\t".join(cells) + "\n"
+    check(write(tmp_path_factory, "p.vcf", "".join(header) + with_cell([rec], 0, col, value)
                 + "".join(RECORDS)))
 
 
@@ -106,13 +114,10 @@ MAF_LINES = (REAL / "maf/vcf2maf_test.maf").read_text().splitlines(keepends=True
 @SETTINGS
 @given(row=st.integers(0, 40), col=st.integers(0, 40), value=junk)
 def test_maf(tmp_path_factory, row, col, value):
-    lines = list(MAF_LINES[:60])
-    body = [i for i, ln in enumerate(lines) if ln.strip() and not ln.startswith("#")]
-    i = body[min(row, len(body) - 1)]
-    cells = lines[i].rstrip("\n").split("\t")
-    cells[min(col, len(cells) - 1)] = value
-    lines[i] = "\t".join(cells) + "\n"
-    check(write(tmp_path_factory, "p.maf", "".join(lines)))
+    lines = MAF_LINES[:60]
+    body = [ln for ln in lines if ln.strip() and not ln.startswith("#")]  # column names, rows
+    comments = lines[:len(lines) - len(body)]
+    check(write(tmp_path_factory, "p.maf", "".join(comments) + with_cell(body, row, col, value)))
 
 
 # ------------------------------------------------------------------------------ CNA, fusions
@@ -123,23 +128,13 @@ ARRIBA = (REPO / "tests/fixtures/arriba_fusions.tsv").read_text().splitlines(kee
 @SETTINGS
 @given(row=st.integers(0, 20), col=st.integers(0, 6), value=junk)
 def test_cna_table(tmp_path_factory, row, col, value):
-    lines = list(CNA)
-    i = min(row, len(lines) - 1)
-    cells = lines[i].rstrip("\n").split("\t")
-    cells[min(col, len(cells) - 1)] = value
-    lines[i] = "\t".join(cells) + "\n"
-    check(write(tmp_path_factory, "data_CNA.txt", "".join(lines)))
+    check(write(tmp_path_factory, "data_CNA.txt", with_cell(CNA, row, col, value)))
 
 
 @SETTINGS
 @given(row=st.integers(0, 5), col=st.integers(0, 29), value=junk)
 def test_fusion_table(tmp_path_factory, row, col, value):
-    lines = list(ARRIBA)
-    i = min(row, len(lines) - 1)
-    cells = lines[i].rstrip("\n").split("\t")
-    cells[min(col, len(cells) - 1)] = value
-    lines[i] = "\t".join(cells) + "\n"
-    check(write(tmp_path_factory, "fusions.tsv", "".join(lines)))
+    check(write(tmp_path_factory, "fusions.tsv", with_cell(ARRIBA, row, col, value)))
 
 
 # ------------------------------------------------------------------------------------------ HGVS

@@ -342,6 +342,22 @@ def test_permission_denied_is_an_io_error_not_a_bug(tmp_path):
         out.chmod(0o700)
 
 
+def test_permission_denied_in_process_is_exit_2(tmp_path, monkeypatch, capsys):
+    # root ignores file modes, so the EACCES that a user meets is raised here instead
+    from varmatch import cli
+
+    def deny(*_args, **_kw):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "x.json"))
+
+    monkeypatch.setattr(writers, "write_outputs", deny)
+    monkeypatch.setattr(sys, "argv", ["varmatch", "run", str(NPC), "--out", str(tmp_path)])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "x.json" in err and "permission denied" in err
+
+
 # ----------------------------------------------------------------------------- --fasta / --gtf
 def test_missing_fasta_is_a_usage_error(tmp_path):
     line = one_error(vm("run", NPC, "--fasta", tmp_path / "nope.fa", "-o", "-"), 3)

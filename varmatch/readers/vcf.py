@@ -682,21 +682,25 @@ def _guard(it, path: Path, header_lines: int, line_map: list[int] | None = None)
         yield rec
 
 
-def _repeated_chrom_line(path: Path) -> int | None:
-    """Line number of the second ``#CHROM`` line of ``path`` (only called on that error)."""
+def _lines(path: Path) -> Iterator[bytes]:
+    """The raw lines of a plain or gzipped file; stops quietly where the file is unreadable (the
+    callers only count lines for messages)."""
     import gzip
 
-    seen = False
     with contextlib.suppress(OSError, EOFError):
         with open(path, "rb") as probe:
             gz = probe.read(2) == b"\x1f\x8b"
         with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
-            for n, line in enumerate(fh, 1):
-                if line.startswith(b"#CHROM"):
-                    if seen:
-                        return n
-                    seen = True
-    return None
+            yield from fh
+
+
+def _repeated_chrom_line(path: Path) -> int | None:
+    """Line number of the second ``#CHROM`` line of ``path`` (only called on that error)."""
+    import itertools
+
+    hits = (n for n, line in enumerate(_lines(path), 1) if line.startswith(b"#CHROM"))
+    chrom = list(itertools.islice(hits, 2))
+    return chrom[1] if len(chrom) == 2 else None
 
 
 def checked(vcf, path: Path) -> Iterator:
@@ -708,16 +712,11 @@ def checked(vcf, path: Path) -> Iterator:
 def header_line_count(path: Path) -> int:
     """Lines before the first record, counted in the file (htslib's ``raw_header`` drops
     repeated meta lines, so counting it puts record line numbers off)."""
-    import gzip
-
-    with open(path, "rb") as probe:
-        gz = probe.read(2) == b"\x1f\x8b"
     n = 0
-    with contextlib.suppress(OSError, EOFError), (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
-        for line in fh:
-            if not line.startswith(b"#"):
-                break
-            n += 1
+    for line in _lines(path):
+        if not line.startswith(b"#"):
+            break
+        n += 1
     return n
 
 
