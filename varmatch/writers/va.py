@@ -18,7 +18,8 @@ from varmatch.models import Alteration, AlterationType, Match, SampleResult
 from varmatch.vrs import allele
 from varmatch.writers import register
 
-PREDICATE = {"sensitivity": "predictsSensitivityTo", "resistance": "predictsResistanceTo"}
+PREDICATE = {"sensitivity": "predictsSensitivityTo", "resistance": "predictsResistanceTo",
+             "counter_evidence": "predictsSensitivityTo"}  # stated with direction "disputes"
 
 
 def _member(a: Alteration, build) -> dict:
@@ -79,7 +80,7 @@ def statement(r: SampleResult, m: Match, index: int) -> dict:
                if len(gene) == 1 else {}),
             "alleleOriginQualifier": {"name": "somatic"},
         },
-        "direction": "supports",
+        "direction": "disputes" if ev.direction.value == "counter_evidence" else "supports",
         "strength": {"name": f"AMP/ASCO/CAP level {m.level}",
                      "primaryCoding": {"system": "AMP/ASCO/CAP 2017 (PMID 27993330)",
                                        "code": m.level.value}},
