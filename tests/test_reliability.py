@@ -474,11 +474,13 @@ def test_carriage_return_in_a_sample_name_stays_in_its_cell(tmp_path):
 
     path = tmp_path / "cr.vcf"
     path.write_bytes(NPC.read_bytes().replace(b"NPC-017-T", b"NPC\r017-T"))
-    p = vm("run", path, "--out", tmp_path / "out", "--formats", "json,tsv")
+    p = vm("run", path, "--out", tmp_path / "out", "--formats", "tsv")
     assert p.returncode == 0, p.stderr.decode()
-    d = json.loads((tmp_path / "out" / "NPC_017-T.varmatch.json").read_text())
+    assert vm("run", NPC, "--out", tmp_path / "clean", "--formats", "tsv").returncode == 0
+    clean = tmp_path / "clean" / "NPC-017-T.varmatch.tsv"
     table = pd.read_csv(tmp_path / "out" / "NPC_017-T.varmatch.tsv", sep="\t")
-    assert len(table) == len(d["matches"]) >= 5  # pandas read 10 rows before
+    # as many rows as the same run without the CR (pandas read twice as many before)
+    assert len(table) == len(pd.read_csv(clean, sep="\t")) == len(clean.read_text().splitlines()) - 1
     assert set(table["sample"]) == {"NPC\\r017-T"}
 
 
