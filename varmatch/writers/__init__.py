@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import importlib.util
 import logging
 import os
 import re
@@ -46,22 +47,33 @@ class WriterSpec:
     suffix: str
     write: Callable[[list[SampleResult], object], None]
     description: str
+    binary: bool = False  # the writer gets a binary file handle (e.g. xlsx)
+    requires: str = ""  # an optional module the format needs, checked before anything is written
 
 
 WRITERS: dict[str, WriterSpec] = {}
 SPOOLED: dict[str, str] = {}  # "-" -> the temp copy of stdin while a command runs (vcf re-reads it)
 
 
-def register(name: str, suffix: str, description: str):
+def register(name: str, suffix: str, description: str, binary: bool = False, requires: str = ""):
     def deco(fn):
-        WRITERS[name] = WriterSpec(name, suffix, fn, description)
+        WRITERS[name] = WriterSpec(name, suffix, fn, description, binary, requires)
         return fn
 
     return deco
 
 
 def _load_builtin() -> None:
-    from varmatch.writers import html, json_writer, multiqc, trials_tsv, tsv, va, vcf_out  # noqa: F401  # noqa: F401
+    from varmatch.writers import (  # noqa: F401
+        html,
+        json_writer,
+        multiqc,
+        trials_tsv,
+        tsv,
+        va,
+        vcf_out,
+        xlsx,
+    )
 
 
 def get(name: str) -> WriterSpec:
@@ -75,7 +87,11 @@ def parse_formats(text: str) -> list[str]:
     _load_builtin()
     names = [t.strip().lower() for t in text.split(",") if t.strip()]
     for n in names:
-        get(n)
+        spec = get(n)
+        if spec.requires and importlib.util.find_spec(spec.requires) is None:
+            raise UsageError(f"--formats {n} needs the Python package {spec.requires!r}, which is "
+                             f"not installed: pip install 'varmatch[{n}]' (or pip install "
+                             f"{spec.requires})")
     if not names:
         raise UsageError("--formats is empty; give e.g. json,tsv")
     return names
@@ -141,19 +157,25 @@ def _write_through(path: str) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
+def _open(path: str | Path | int, binary: bool):
+    return (open(path, "wb") if binary else  # noqa: SIM115 - the callers close it
+            open(path, "w", encoding="utf-8", newline=""))
+
+
 @contextlib.contextmanager
-def atomic_open(path: str | Path):
-    """Open ``path`` for text writing: via a temp file renamed into place on success for a regular
+def atomic_open(path: str | Path, binary: bool = False):
+    """Open ``path`` for text (or ``binary``) writing: via a temp file renamed into place on success for a regular
     file (a symlink's target is replaced, the link kept), written through for special files
     (FIFO, device, ``/dev/stdout``, ``/dev/fd/N``); ``-`` is stdout. I/O failures raise
     :class:`OutputError` and leave the target as it was."""
     if str(path) == "-":
-        yield sys.stdout
-        sys.stdout.flush()
+        out = sys.stdout.buffer if binary else sys.stdout
+        yield out
+        out.flush()
         return
     if _write_through(str(path)):
         try:
-            fh = open(path, "w", encoding="utf-8", newline="")
+            fh = _open(path, binary)
         except OSError as exc:
             raise io_error(exc, path) from None
         try:
@@ -169,7 +191,7 @@ def atomic_open(path: str | Path):
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:60]}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with _open(fd, binary) as fh:
             yield fh
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
         os.replace(tmp, target)
@@ -277,7 +299,7 @@ def write_outputs(results: list[SampleResult], out_dir: str | Path, formats: lis
                 for spec, target in zip(specs, targets, strict=True):
                     where = target
                     staged = stage / target.name
-                    with open(staged, "w", encoding="utf-8", newline="") as fh:
+                    with _open(staged, spec.binary) as fh:
                         spec.write([res], fh)
                     os.chmod(staged, 0o666 & ~_umask())
                     files.append((staged, target))
