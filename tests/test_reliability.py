@@ -71,6 +71,21 @@ def test_o_writes_through_a_fifo_and_keeps_it(tmp_path):
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # not replaced by a regular file
 
 
+def test_o_binary_format_through_a_fifo(tmp_path):
+    pytest.importorskip("openpyxl")
+    import openpyxl
+
+    fifo = tmp_path / "book.fifo"
+    os.mkfifo(fifo)
+    got = tmp_path / "book.xlsx"
+    t = threading.Thread(target=lambda: got.write_bytes(fifo.read_bytes()))
+    t.start()
+    p = vm("run", NPC, "-o", fifo, "--formats", "xlsx")
+    t.join(timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    assert "options" in openpyxl.load_workbook(got).sheetnames  # a whole zip, not a torn one
+
+
 def test_o_dev_stdout_reaches_stdout():
     p = vm("run", NPC, "-o", "/dev/stdout", "--formats", "tsv")
     assert p.returncode == 0, p.stderr.decode()
@@ -493,7 +508,8 @@ def test_every_control_character_is_escaped():
 
 
 # ---------------------------------------------------------------------------------- closed stdout
-@pytest.mark.parametrize("args", [("kb", "list"), ("kb", "tumor-types"), ("run", NPC, "-o", "-")])
+@pytest.mark.parametrize("args", [("kb", "list"), ("kb", "tumor-types"), ("run", NPC, "-o", "-"),
+                                  ("run", NPC, "-o", "-", "--formats", "xlsx")])
 def test_closed_stdout_exits_zero(args):
     proc = subprocess.Popen([sys.executable, "-m", "varmatch", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -24,6 +24,7 @@ import contextlib
 import errno
 import hashlib
 import importlib.util
+import io
 import logging
 import os
 import re
@@ -164,23 +165,29 @@ def _open(path: str | Path | int, binary: bool):
 
 @contextlib.contextmanager
 def atomic_open(path: str | Path, binary: bool = False):
-    """Open ``path`` for text (or ``binary``) writing: via a temp file renamed into place on success for a regular
-    file (a symlink's target is replaced, the link kept), written through for special files
-    (FIFO, device, ``/dev/stdout``, ``/dev/fd/N``); ``-`` is stdout. I/O failures raise
+    """Open ``path`` for text (or ``binary``) writing: via a temp file renamed into place on
+    success for a regular file (a symlink's target is replaced, the link kept), written through
+    for special files (FIFO, device, ``/dev/stdout``, ``/dev/fd/N``); ``-`` is stdout. Binary
+    output to a stream is built in memory first (a zip needs to seek). I/O failures raise
     :class:`OutputError` and leave the target as it was."""
-    if str(path) == "-":
-        out = sys.stdout.buffer if binary else sys.stdout
-        yield out
-        out.flush()
+    if str(path) == "-" and not binary:
+        yield sys.stdout
+        sys.stdout.flush()
         return
-    if _write_through(str(path)):
+    if str(path) == "-" or _write_through(str(path)):
         try:
-            fh = _open(path, binary)
+            fh = sys.stdout.buffer if str(path) == "-" else _open(path, binary)
         except OSError as exc:
             raise io_error(exc, path) from None
         try:
-            with fh:
-                yield fh
+            with contextlib.nullcontext(fh) if str(path) == "-" else fh:
+                if binary:
+                    buf = io.BytesIO()
+                    yield buf
+                    fh.write(buf.getvalue())
+                    fh.flush()
+                else:
+                    yield fh
         except OSError as exc:
             if isinstance(exc, BrokenPipeError):
                 raise
