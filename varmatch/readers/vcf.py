@@ -25,7 +25,15 @@ from varmatch.readers import RawCall, SampleCalls, register
 from varmatch.readers.contigs import aliases as contig_aliases
 from varmatch.readers.contigs import build_of as refseq_build
 from varmatch.readers.contigs import chrom_name
-from varmatch.readers.vcf_fields import _gt_has, allele_support, gt_calls  # noqa: F401 (re-exported)
+from varmatch.readers.vcf_fields import (  # noqa: F401 (re-exported)
+    _clean,
+    _gt_has,
+    _guard,
+    allele_support,
+    checked,
+    gt_calls,
+    header_line_count,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +58,7 @@ def choose_sample(samples: list[str], header: str, requested: str | None, path: 
         if requested in samples:
             return samples.index(requested)
         raise SampleError(
-            f"sample {requested!r} is not in the VCF; samples are: {', '.join(samples)}", path
+            f"sample {requested!r} is not in the VCF; samples are: {_some(samples)}", path
         )
     hints = _tumor_hints(header)
     for name in hints:
@@ -74,9 +82,16 @@ def choose_sample(samples: list[str], header: str, requested: str | None, path: 
         return by_name[0]
     raise SampleError(
         f"{len(samples)} samples and no tumor hint in the header; choose one with --sample "
-        f"(samples: {', '.join(samples)})",
+        f"(samples: {_some(samples)})",
         path,
     )
+
+
+def _some(names: list[str], n: int = 5) -> str:
+    """The first ``n`` names, and how many more: an error line stays readable with 100,000 samples."""
+    shown = ", ".join(names[:n])
+    return shown + (f" and {len(names) - n} more; `bcftools query -l FILE` lists all"
+                    if len(names) > n else "")
 
 
 _TUMOR_NAME = re.compile(r"(?i)(tumou?r|somatic)|^TCGA-\w\w-\w{4}-0\d")
@@ -196,7 +211,7 @@ def read_vcf(
     """
     from varmatch.readers import cna, fusion
 
-    with htslib_messages():
+    with htslib_messages(), _text_only(path):
         result = _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_for,
                            genes, preferred)
         if genome is not None and not (result.calls or result.excluded_calls) and regions_for:
@@ -213,6 +228,17 @@ def read_vcf(
                          regions_for=regions_for, genes=genes)
         fusion.fusions_from_vcf(path, result, include_filtered, genes=genes)
     yield result
+
+
+@contextlib.contextmanager
+def _text_only(path: Path):
+    """cyvcf2 decodes fields as UTF-8 when they are read: bytes that are not text anywhere in a
+    record (REF, ALT, INFO...) are an input error, not a crash."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"a record holds bytes that are not UTF-8 text ({exc.object[:40]!r}); "
+                          "check the file's encoding or damage", path) from None
 
 
 def _read_vcf(path, sample, include_filtered, genome, gene_filter_for, regions_for, genes,
@@ -243,7 +269,11 @@ def _read_vcf_text(path, src, shift, repairs, head, sample, include_filtered, ge
         line, why = _header_problem(path)
         raise FormatError(f"not a readable VCF/BCF header ({why or _clean(exc)})", path, line) from None
     header = vcf.raw_header or ""
-    samples = list(vcf.samples)
+    try:
+        samples = list(vcf.samples)
+    except UnicodeDecodeError:
+        raise FormatError("sample names in the #CHROM line are not UTF-8 text; fix the header",
+                          path, header.count("\n")) from None
     idx = choose_sample(samples, header, sample, path)
     sample_name = samples[idx] if idx is not None else Path(str(path)).name.split(".")[0]
     formats = set(re.findall(r"^##FORMAT=<ID=([^,>]+)", header, re.M))
@@ -289,7 +319,8 @@ def _read_vcf_text(path, src, shift, repairs, head, sample, include_filtered, ge
 
     try:
         _read_records(vcf, path, build, regions_for, line_map, shift, parser, gene_filter,
-                      formats, idx, include_filtered, genes, out)
+                      formats, idx, include_filtered, genes, out,
+                      header_lines=header_line_count(Path(tmp or src)))
     finally:
         for name in (tmp, clean):
             if name:
@@ -355,8 +386,9 @@ _COLUMNS = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMA
 
 
 def _read_records(vcf, path, build, regions_for, line_map, shift, parser, gene_filter,
-                  formats, idx, include_filtered, genes, out: SampleCalls) -> None:
-    records = _iter_records(vcf, path, build, regions_for, line_map)
+                  formats, idx, include_filtered, genes, out: SampleCalls,
+                  header_lines: int | None = None) -> None:
+    records = _iter_records(vcf, path, build, regions_for, line_map, header_lines)
     n_seen = 0
     for rec, line in records:
         if line_map is None and line:
@@ -566,15 +598,17 @@ def _decompressed(path: Path, gz: bool):
 
 
 def _iter_records(vcf, path: Path, build: Build | None, regions_for,
-                  line_map: list[int] | None = None) -> Iterator[tuple[object, int]]:
+                  line_map: list[int] | None = None,
+                  header_lines: int | None = None) -> Iterator[tuple[object, int]]:
     """Records with their 1-based line number in the original file (for messages).
 
     With an index (.tbi/.csi) and a known build, only the pathway regions are read.
     """
-    header_lines = (vcf.raw_header or "").count("\n")
+    if header_lines is None:  # htslib's raw_header adds ##FILTER=PASS and drops repeats
+        header_lines = (vcf.raw_header or "").count("\n")
     if line_map is not None:
         for k, rec in enumerate(_guard(vcf, path, header_lines, line_map)):
-            yield rec, line_map[k]
+            yield rec, line_map[k] if k < len(line_map) else 0
         return
     if _indexed(path) and build is not None and regions_for is not None:
         contigs = set(vcf.seqnames) if hasattr(vcf, "seqnames") else set()
@@ -598,21 +632,6 @@ def _iter_records(vcf, path: Path, build: Build | None, regions_for,
     for rec in _guard(vcf, path, header_lines):
         line += 1
         yield rec, line
-
-
-def _guard(it, path: Path, header_lines: int, line_map: list[int] | None = None):
-    k = 0
-    while True:
-        try:
-            rec = next(it)
-        except StopIteration:
-            return
-        except Exception as exc:  # noqa: BLE001 - htslib errors surface as bare Exception
-            line = line_map[k] if line_map and k < len(line_map) else header_lines + k + 1
-            raise FormatError(f"malformed record ({_clean(exc)}); check its columns", path,
-                              line) from None
-        k += 1
-        yield rec
 
 
 def _contig_name(chrom: str, contigs: set[str], build: Build) -> str | None:
@@ -710,8 +729,3 @@ def _header_problem(path: Path) -> tuple[int, str]:
             return n, "the #CHROM line or a meta line before it is malformed"
         return n, "a header line that does not start with '#'"
     return 1, "no #CHROM header line"
-
-
-def _clean(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else exc.__class__.__name__
