@@ -143,6 +143,20 @@ def _emit(results, out_dir, output, formats) -> None:
         _say(f"wrote {path}")
 
 
+def _renamed(results, name: str, input_path: str) -> list:
+    """The one result of a one-sample input, reported as ``name`` (as a cohort samplesheet does)."""
+    from dataclasses import replace
+
+    if len(results) != 1:
+        raise UsageError(f"--name needs an input with one sample; {input_path} has "
+                         f"{len(results)}; use --sample or `varmatch cohort`")
+    r = results[0]
+    if r.sample == name:
+        return results
+    return [replace(r, sample=name, notes=(*r.notes, f"input sample {r.sample!r} reported as "
+                                           f"{name!r} (--name)"))]
+
+
 @cli.command(epilog=EPILOG)
 @click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
 @click.option("-t", "--tumor-type", help="Patient's tumor type, an OncoTree code (e.g. NPC, BREAST). "
@@ -154,8 +168,11 @@ def _emit(results, out_dir, output, formats) -> None:
               help="Comma-separated output formats: json, tsv, html (report), vcf (annotated "
                    "input), multiqc (custom-content table), alterations.")
 @click.option("--fail-on-empty", is_flag=True, help=f"Exit {EXIT_EMPTY} when nothing is actionable.")
+@click.option("--name", "--prefix", "name", metavar="NAME",
+              help="Report the sample as NAME and write NAME.varmatch.<format> (inputs with one "
+                   "sample; e.g. the samplesheet name in a workflow). Default: the input's name.")
 @_input_options
-def run(input_path, tumor_type, out_dir, output, formats, fail_on_empty, **opts):
+def run(input_path, tumor_type, out_dir, output, formats, fail_on_empty, name, **opts):
     """Read INPUT (VCF/BCF or alteration table; '-' for stdin), find pathway alterations, match
     them to the knowledgebase and write tiered, cited results."""
     from varmatch.pipeline import run_file
@@ -164,6 +181,8 @@ def run(input_path, tumor_type, out_dir, output, formats, fail_on_empty, **opts)
     path, tmp = _spool_stdin(input_path)
     try:
         results = list(run_file(path, options))
+        if name:
+            results = _renamed(results, name, input_path)
         _emit(results, out_dir, output, formats)  # the vcf writer re-reads the input
     finally:
         if tmp:
