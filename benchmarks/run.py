@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,6 +50,11 @@ class Timing:
     times: list[float]
     rss_mb: float  # peak of the summed RSS of the whole process tree (main + workers)
     rc: int
+    cpu: list[float] = field(default_factory=list)  # user + system s, children included
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu) if self.cpu else float("nan")
 
     @property
     def seconds(self) -> float:
@@ -127,8 +132,12 @@ def _once(cmd: str, env: dict[str, str], sample_tree: bool, into: Timing) -> Non
             print(f"run: command failed ({proc.returncode}): {cmd}\n{err[-2000:]}",
                   file=sys.stderr)
         if gnu_time:
-            m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", tf.read())
+            report = tf.read()
+            m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report)
             rss = max(int(m.group(1)) if m else 0, tree_peak) / 1024
+            cpu = re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", report)
+            if len(cpu) == 2:
+                into.cpu.append(float(cpu[0]) + float(cpu[1]))
         else:  # only a lower bound: the max over all children so far
             rss = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
         into.rss_mb = max(into.rss_mb, rss)
@@ -232,12 +241,14 @@ def main(argv: list[str] | None = None) -> int:
     lines = [f"machine: {info['nproc']} cores, {info['ram']} RAM, {info['cpu']}; Python "
              f"{info['python']}; {info['bcftools']}; {info['os']}; load average at the end "
              f"{os.getloadavg()[0]:.1f}", "",
-             "| case | n | varmatch min / median s | peak RSS MB | reference | reference min / "
-             "median s | ratio of medians | ratio of minima | target | met |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| case | n | varmatch min / median s | varmatch CPU s | peak RSS MB | reference "
+             "| reference min / median s | reference CPU s | ratio of medians | ratio of minima "
+             "| CPU ratio | target | met |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for case, _cmd, got, refname, ref, target, test in rows:
         med = got.seconds / ref.seconds if ref else None
         best = got.best / ref.best if ref else None
+        cpu = got.cpu_median / ref.cpu_median if ref else None
         if got.rc != 0:
             status = f"**failed (exit {got.rc})**"
         elif test is None or med is None:
@@ -246,10 +257,12 @@ def main(argv: list[str] | None = None) -> int:
             status = "yes" if test(med) else "**no**"
         refname = refname.replace("|", "\\|")
         lines.append(
-            f"| {case} | {len(got.times)} | {got.best:.2f} / {got.seconds:.2f} | {got.rss_mb:.0f} "
-            f"| `{refname}` | {'' if ref is None else f'{ref.best:.2f} / {ref.seconds:.2f}'} "
+            f"| {case} | {len(got.times)} | {got.best:.2f} / {got.seconds:.2f} "
+            f"| {got.cpu_median:.2f} | {got.rss_mb:.0f} | `{refname}` "
+            f"| {'' if ref is None else f'{ref.best:.2f} / {ref.seconds:.2f}'} "
+            f"| {'' if ref is None else f'{ref.cpu_median:.2f}'} "
             f"| {'' if med is None else f'{med:.2f}'} | {'' if best is None else f'{best:.2f}'} "
-            f"| {target} | {status} |")
+            f"| {'' if cpu is None else f'{cpu:.2f}'} | {target} | {status} |")
     lines += ["", "Commands (varmatch side):", ""]
     lines += [f"- {case}: `{cmd.replace(str(out), 'OUT').replace(sys.executable, 'python')}`"
               for case, cmd, *_ in rows]
