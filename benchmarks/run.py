@@ -102,13 +102,17 @@ def measure(cmd: str, env: dict[str, str], repeat: int, sample_tree: bool = Fals
     return out
 
 
-def pair(ref_cmd: str, cmd: str, env: dict[str, str], repeat: int) -> tuple[Timing, Timing]:
-    """Reference and varmatch alternately, so both see the same machine load."""
+def pair(ref_cmd: str, cmd: str, env: dict[str, str], repeat: int,
+         base_cmd: str | None = None) -> tuple[Timing, Timing, Timing | None]:
+    """Reference, varmatch (and the baseline varmatch, if any) in turn, so all see the same load."""
     ref, got = Timing([], 0.0, 0), Timing([], 0.0, 0)
+    base = Timing([], 0.0, 0) if base_cmd else None
     for _ in range(repeat):
         _once(ref_cmd, env, False, ref)
         _once(cmd, env, False, got)
-    return ref, got
+        if base is not None:
+            _once(base_cmd, env, False, base)
+    return ref, got, base
 
 
 def _once(cmd: str, env: dict[str, str], sample_tree: bool, into: Timing) -> None:
@@ -118,7 +122,8 @@ def _once(cmd: str, env: dict[str, str], sample_tree: bool, into: Timing) -> Non
             else ["bash", "-c", cmd]
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t = time.perf_counter()
-        proc = subprocess.Popen(full, env=env, stdout=subprocess.DEVNULL,
+        # cwd: a scratch folder, so `python -m varmatch` imports the code PYTHONPATH names
+        proc = subprocess.Popen(full, env=env, stdout=subprocess.DEVNULL, cwd=tempfile.gettempdir(),
                                 stderr=subprocess.PIPE, text=True)
         tree_peak = 0
         if sample_tree:
@@ -175,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
                     choices=["vcf", "csq", "indexed", "cold", "maf"], help="cases to run")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="cohort workers")
     ap.add_argument("--markdown", help="also write the table (Markdown) to this file")
+    ap.add_argument("--baseline", help="another varmatch command (e.g. an older checkout: "
+                    "'env PYTHONPATH=/tmp/old python -m varmatch'), run in turn with the others; "
+                    "the table then has before/after columns")
     args = ap.parse_args(argv)
     b = Path(args.bench)
     if not (b / "panel.vcf").exists():
@@ -190,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(tempfile.mkdtemp(prefix="varmatch-bench-out-"))
     cases = args.only or ["vcf", "csq", "indexed", "cold"]
     n = args.repeat
-    # (case, command, varmatch timing, reference name, reference timing, target, test)
-    rows: list[tuple[str, str, Timing, str, Timing | None, str, object]] = []
+    # (case, command, varmatch timing, reference name, reference timing, target, test, baseline)
+    rows: list[tuple[str, str, Timing, str, Timing | None, str, object, Timing | None]] = []
 
     for f in b.glob("*"):  # warm the page cache so the first command is not charged for disk
         if f.is_file():
@@ -199,34 +207,37 @@ def main(argv: list[str] | None = None) -> int:
                 while fh.read(1 << 24):
                     pass
 
-    def vm_run(path: Path, tag: str) -> str:
-        return f"{vm} -q run {shlex.quote(str(path))} -t NPC --out {shlex.quote(str(out / tag))}"
+    def vm_run(prog: str, path: Path, tag: str) -> str:
+        return f"{prog} -q run {shlex.quote(str(path))} -t NPC --out {shlex.quote(str(out / tag))}"
+
+    base = args.baseline
+
+    def case(name: str, ref_name: str, ref_cmd: str, path: Path, tag: str, target: str,
+             test) -> None:
+        cmd = vm_run(vm, path, tag)
+        ref, got, old = pair(ref_cmd, cmd, env, n, vm_run(base, path, tag + "-base") if base else None)
+        rows.append((name, cmd, got, ref_name, ref, target, test, old))
 
     if "vcf" in cases:
         f = b / "big.noindex.vcf.gz"
-        ref, got = pair(f"bgzip -dc {f} | wc -l", vm_run(f, "vcf"), env, n)
-        rows.append(("unindexed 2M-record VCF (bgzip, no index)", vm_run(f, "vcf"), got,
-                     f"bgzip -dc {f.name} | wc -l", ref, "≤ 3", lambda r: r <= 3))
-        ref2, got2 = pair(f"bcftools view -H {f} | wc -l", vm_run(f, "vcf"), env, n)
-        rows.append(("(same file, for context)", vm_run(f, "vcf"), got2,
-                     f"bcftools view -H {f.name} | wc -l", ref2, "–", None))
+        case("unindexed 2M-record VCF (bgzip, no index)", f"bgzip -dc {f.name} | wc -l",
+             f"bgzip -dc {f} | wc -l", f, "vcf", "≤ 3", lambda r: r <= 3)
+        case("(same file, for context)", f"bcftools view -H {f.name} | wc -l",
+             f"bcftools view -H {f} | wc -l", f, "vcf", "–", None)
     if "csq" in cases:
         f = b / "big.csq.noindex.vcf.gz"
-        ref_cmd = (f"bcftools +split-vep -f '%SYMBOL\\t%Consequence\\t%HGVSp\\n' -d {f} "
-                   "> /dev/null")
-        ref, got = pair(ref_cmd, vm_run(f, "csq"), env, n)
-        rows.append(("2M-record VCF with VEP CSQ (no index)", vm_run(f, "csq"), got,
-                     f"bcftools +split-vep -f '%SYMBOL\\t%Consequence\\t%HGVSp\\n' -d "
-                     f"{f.name}", ref, "≤ 0.8", lambda r: r <= 0.8))
+        fmt = "'%SYMBOL\\t%Consequence\\t%HGVSp\\n'"
+        case("2M-record VCF with VEP CSQ (no index)", f"bcftools +split-vep -f {fmt} -d {f.name}",
+             f"bcftools +split-vep -f {fmt} -d {f} > /dev/null", f, "csq", "≤ 0.8",
+             lambda r: r <= 0.8)
     if "indexed" in cases:
-        ref, got = pair(vm_run(b / "panel.vcf", "panel"), vm_run(b / "big.vcf.gz", "idx"), env, n)
-        rows.append(("indexed 2M-record VCF (.tbi)", vm_run(b / "big.vcf.gz", "idx"), got,
-                     "varmatch run on the 50-record panel.vcf", ref, "< 2", lambda r: r < 2))
+        case("indexed 2M-record VCF (.tbi)", "varmatch run on the 50-record panel.vcf",
+             vm_run(vm, b / "panel.vcf", "panel"), b / "big.vcf.gz", "idx", "< 2", lambda r: r < 2)
     if "cold" in cases:
         py = shlex.quote(sys.executable)
-        ref, got = pair(f'{py} -c "import cyvcf2, pandas"', vm_run(b / "panel.vcf", "cold"), env, n)
-        rows.append(("50-record panel VCF, cold CLI", vm_run(b / "panel.vcf", "cold"), got,
-                     'python -c "import cyvcf2, pandas"', ref, "< 1.5", lambda r: r < 1.5))
+        case("50-record panel VCF, cold CLI", 'python -c "import cyvcf2, pandas"',
+             f'{py} -c "import cyvcf2, pandas"', b / "panel.vcf", "cold", "< 1.5",
+             lambda r: r < 1.5)
     if "maf" in cases:
         def cohort(maf: Path, tag: str) -> str:
             return (f"{vm} -q cohort {shlex.quote(str(maf))} --clinical "
@@ -235,37 +246,46 @@ def main(argv: list[str] | None = None) -> int:
 
         got = measure(cohort(b / "cohort.maf", "maf"), env, 1, sample_tree=True)
         rows.append(("1M-row MAF cohort (≈10k samples)", cohort(b / "cohort.maf", "maf"), got,
-                     "– (see docs/benchmarks_cohort.md)", None, "–", None))
+                     "– (see docs/benchmarks_cohort.md)", None, "–", None, None))
 
     info = machine()
     lines = [f"machine: {info['nproc']} cores, {info['ram']} RAM, {info['cpu']}; Python "
              f"{info['python']}; {info['bcftools']}; {info['os']}; load average at the end "
-             f"{os.getloadavg()[0]:.1f}", "",
-             "| case | n | varmatch min / median s | varmatch CPU s | peak RSS MB | reference "
-             "| reference min / median s | reference CPU s | ratio of medians | ratio of minima "
-             "| CPU ratio | target | met |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for case, _cmd, got, refname, ref, target, test in rows:
+             f"{os.getloadavg()[0]:.1f}", ""]
+    head = ["case", "n", "varmatch min / median s", "CPU s", "peak RSS MB", "reference",
+            "reference min / median s", "CPU s", "ratio of medians", "ratio of minima",
+            "CPU ratio", "target", "met"]
+    if base:
+        head += ["before: min / median s", "before: CPU s", "before: ratio of medians"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def f2(x: float | None) -> str:
+        return "" if x is None else f"{x:.2f}"
+
+    for name, _cmd, got, refname, ref, target, test, old in rows:
         med = got.seconds / ref.seconds if ref else None
-        best = got.best / ref.best if ref else None
-        cpu = got.cpu_median / ref.cpu_median if ref else None
         if got.rc != 0:
             status = f"**failed (exit {got.rc})**"
         elif test is None or med is None:
             status = "–"
         else:
             status = "yes" if test(med) else "**no**"
-        refname = refname.replace("|", "\\|")
-        lines.append(
-            f"| {case} | {len(got.times)} | {got.best:.2f} / {got.seconds:.2f} "
-            f"| {got.cpu_median:.2f} | {got.rss_mb:.0f} | `{refname}` "
-            f"| {'' if ref is None else f'{ref.best:.2f} / {ref.seconds:.2f}'} "
-            f"| {'' if ref is None else f'{ref.cpu_median:.2f}'} "
-            f"| {'' if med is None else f'{med:.2f}'} | {'' if best is None else f'{best:.2f}'} "
-            f"| {'' if cpu is None else f'{cpu:.2f}'} | {target} | {status} |")
+        cells = [name, str(len(got.times)), f"{got.best:.2f} / {got.seconds:.2f}",
+                 f2(got.cpu_median), f"{got.rss_mb:.0f}", "`" + refname.replace("|", "\\|") + "`",
+                 "" if ref is None else f"{ref.best:.2f} / {ref.seconds:.2f}",
+                 f2(ref.cpu_median) if ref else "", f2(med),
+                 f2(got.best / ref.best) if ref else "",
+                 f2(got.cpu_median / ref.cpu_median) if ref else "", target, status]
+        if base:
+            cells += ["" if old is None else f"{old.best:.2f} / {old.seconds:.2f}",
+                          f2(old.cpu_median) if old else "",
+                          f2(old.seconds / ref.seconds) if old and ref else ""]
+        lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Commands (varmatch side):", ""]
-    lines += [f"- {case}: `{cmd.replace(str(out), 'OUT').replace(sys.executable, 'python')}`"
-              for case, cmd, *_ in rows]
+    lines += [f"- {name}: `{cmd.replace(str(out), 'OUT').replace(sys.executable, 'python')}`"
+              for name, cmd, *_ in rows]
+    if base:
+        lines.append(f"- before (baseline): `{base.replace(sys.executable, 'python')}`")
     text = "\n".join(lines)
     print(text)
     if args.markdown:
