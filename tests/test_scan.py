@@ -161,9 +161,12 @@ SMALL = [("14", 104765000, 104797000, "AKT1"), ("3", 179193826, 179239364, "PIK3
 
 
 @pytest.mark.parametrize("sort", [True, False])
-@pytest.mark.parametrize("block", [16, 97, 4096, 1 << 22])
-def test_fast_scan_equals_plain_parse_at_region_edges_and_block_boundaries(tmp_path, block, sort):
-    rng = random.Random(block * 2 + sort)
+@pytest.mark.parametrize(("block", "slice_"), [(16, 1), (97, 40), (4096, 7), (4096, 300),
+                                               (1 << 22, 1 << 18), (1 << 22, 333)])
+def test_fast_scan_equals_plain_parse_at_region_edges_and_block_boundaries(tmp_path, monkeypatch,
+                                                                          block, slice_, sort):
+    monkeypatch.setattr(vcfmod, "_SLICE", slice_)  # regex slices inside a block, as well
+    rng = random.Random(block * 2 + slice_ + sort)
     text = _edge_file(rng, SMALL, sort=sort)
     merged = vcfmod._merge_regions(SMALL)
     for tokens in ((), ("|TINY|", "|EGFR|")):

@@ -537,10 +537,16 @@ def _scan(fh, out, merged: dict[bytes, tuple[list[int], list[int]]], tokens: lis
                 line_base += 1
             if start + 1 < end:
                 in_header = False
-        hits = {m.start() for m in line_re.finditer(data, start, end)}
-        if tok_re is not None:
-            for m in tok_re.finditer(data, start, end):
-                hits.add(data.rfind(b"\n", start, m.start()))
+        # in slices of whole lines: between them the reader thread can take the GIL and drain
+        # the pipe (a match ends before the newline that ends its line, so none is cut)
+        hits, pos = set(), start
+        while pos < end - 1:
+            stop = data.find(b"\n", min(pos + _SLICE, end - 1))
+            hits.update(m.start() for m in line_re.finditer(data, pos, stop + 1))
+            if tok_re is not None:
+                hits.update(data.rfind(b"\n", pos, m.start())
+                            for m in tok_re.finditer(data, pos, stop + 1))
+            pos = stop
         last, line_no = start, line_base
         for off in sorted(hits):
             line_no += _count_lines(data, last, off)
@@ -548,6 +554,9 @@ def _scan(fh, out, merged: dict[bytes, tuple[list[int], list[int]]], tokens: lis
             out.write(data[off + 1:data.find(b"\n", off + 1) + 1])
             kept.append(line_no + 1)
         line_base = line_no + _count_lines(data, last, end - 1)
+
+
+_SLICE = 1 << 18
 
 
 def _count_lines(data: bytes, start: int, end: int) -> int:
@@ -690,6 +699,8 @@ def _line_blocks(raw, block: int = 1 << 22, depth: int = 4) -> Iterator[tuple[by
             full.put(exc)
 
     thread = threading.Thread(target=fill, daemon=True, name="varmatch-read")
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch, 0.0005))  # the reader gets the GIL within 0.5 ms, not 5
     thread.start()
     try:
         while True:
@@ -701,6 +712,7 @@ def _line_blocks(raw, block: int = 1 << 22, depth: int = 4) -> Iterator[tuple[by
             yield item
             free.put(item[0])
     finally:
+        sys.setswitchinterval(switch)
         stop.set()
         free.put(bytearray(0))  # wake the thread if it waits for a buffer; it then stops
         thread.join(timeout=5)
