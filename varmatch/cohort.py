@@ -102,6 +102,7 @@ class SampleRecord:
     actionable: list[Actionable] = field(default_factory=list)
     n_resistance: int = 0
     error: str | None = None
+    trials: str = ""  # --trials: number of trials found, or "not checked: <reason>"
 
     @property
     def best_tier(self) -> str:
@@ -135,6 +136,11 @@ def record_from_dict(d: dict) -> SampleRecord:
                 drugs=tuple(m.get("drugs", [])), rule=str(m.get("rule", "")),
                 evidence_id=str(m.get("evidence_id", ""))))
     rec.n_resistance = len(d.get("resistance", []))
+    tr = d.get("trials") or {}
+    if tr.get("checked"):
+        rec.trials = str(len(tr.get("studies", [])))
+    elif tr.get("queries") or str(tr.get("reason", "")).startswith("trials not checked"):
+        rec.trials = str(tr["reason"])
     return rec
 
 
@@ -554,10 +560,10 @@ def write_summary(s: CohortSummary) -> list[Path]:
     paths = [out / f"cohort.{n}" for n in ("samples.tsv", "actionable.tsv", "counts.tsv",
                                            "matrix.tsv", "summary.json", "html")]
     _tsv(paths[0], ["sample", "tumor_type", "pathway_alterations", "best_tier",
-                    "actionable_alterations", "drugs", "status"],
+                    "actionable_alterations", "drugs", "status", "trials"],
          ([r.sample, r.tumor_type, "; ".join(a for _g, a, _t in r.alterations), r.best_tier,
            "; ".join(sorted({a.alteration for a in r.actionable})), ",".join(r.drugs),
-           "ok" if r.error is None else f"failed: {r.error}"] for r in s.records))
+           "ok" if r.error is None else f"failed: {r.error}", r.trials] for r in s.records))
     _tsv(paths[1], ["sample", "tumor_type", "gene", "alteration", "tier", "level", "therapy",
                     "drugs", "rule", "evidence_id"],
          ([r.sample, r.tumor_type, a.gene, a.alteration, a.tier, a.level, a.therapy,
@@ -593,6 +599,7 @@ def write_summary(s: CohortSummary) -> list[Path]:
         "best_tier": {t: s.tier_samples[t] for t in sorted(s.tier_samples,
                                                             key=lambda t: TIER_ORDER.get(t, 9))},
         "failed": [{"sample": a, "error": e} for a, e in s.failed],
+        "trials": {r.sample: r.trials for r in s.records if r.trials},
         "seconds": round(s.seconds, 2),
     }
     with atomic_open(paths[4]) as fh:

@@ -378,13 +378,16 @@ class EvidenceKind(enum.Enum):
 
     REGULATORY = "regulatory_label"
     GUIDELINE = "guideline"
+    VALIDATED = "validated_association"  # CIViC level A: proven/consensus association
     PHASE3 = "phase3"
     PHASE2 = "phase2"
     BASKET = "basket"
     PHASE1 = "phase1"
+    CLINICAL = "clinical_study"  # CIViC level B: patient data, study design not coded
     RETROSPECTIVE = "retrospective"
     CASE_REPORT = "case_report"
     PRECLINICAL = "preclinical"
+    INFERENTIAL = "inferential"  # CIViC level E: indirect evidence
 
     @property
     def rank(self) -> int:
@@ -397,6 +400,9 @@ class EvidenceKind(enum.Enum):
 class Direction(enum.Enum):
     SENSITIVITY = "sensitivity"
     RESISTANCE = "resistance"
+    # the source looked for benefit from the therapy with this biomarker and did not find it
+    # (CIViC "Does Not Support" a sensitivity): it qualifies sensitivity options, never one itself
+    COUNTER_EVIDENCE = "counter-evidence"
 
     def __str__(self) -> str:
         return self.value
@@ -425,7 +431,9 @@ class AlterationClass(enum.Enum):
     ACTIVATING = "activating"  # hotspot or known activating change in an oncogene
     HOTSPOT = "hotspot"  # a cancerhotspots residue
     ONCOGENIC = "oncogenic"  # oncogenic or likely oncogenic (any mechanism)
+    ONCOGENIC_MUTATION = "oncogenic_mutation"  # a (likely) oncogenic mutation; never CN or fusion
     TRUNCATING = "truncating"  # nonsense, frameshift, splice site, start lost
+    FRAMESHIFT = "frameshift"  # a frameshift only
     LOSS_OF_FUNCTION = "loss_of_function"  # truncating, deep deletion, or known LoF missense
     AMPLIFICATION = "amplification"
     DELETION = "deletion"
@@ -539,6 +547,13 @@ class Evidence:
     # tumor type regardless of genotype): such a row is shown on-label only, never extrapolated.
     biomarker_restricted: bool = True
     source_file: str = ""
+    # OncoTree codes of the population the source enrolled (e.g. a basket of solid tumours):
+    # when given, the row is on-label only for patients within one of them.
+    population: tuple[str, ...] = ()
+    layer: str = "curated"  # "curated" (hand-verified) or "civic" (imported CIViC release)
+    source_url: str = ""  # the source record (CIViC evidence item URL)
+    disease: str = ""  # the source's own disease name, where it is not an OncoTree code
+    rating: int | None = None  # CIViC evidence rating (1-5 stars)
 
     @property
     def therapy(self) -> str:
@@ -567,11 +582,63 @@ class Match:
     why: str  # the plain sentence
     oncokb_level: str = ""
     escat_tier: str = ""
+    # resistance / counter-evidence matches in the same sample sharing a drug with this option
+    qualifiers: tuple[Match, ...] = ()
+    sources: tuple[str, ...] = ()  # layers citing this option, e.g. ("curated", "civic")
+    merged: tuple[Evidence, ...] = ()  # imported rows that say the same thing, folded in here
+    conflict: str = ""  # where a curated and an imported row disagree (the curated row wins)
 
     def sort_key(self) -> tuple:
         return (self.evidence.direction is not Direction.SENSITIVITY, self.tier.rank,
                 self.level.rank, self.rung.rank, self.evidence.kind.rank, self.evidence.therapy,
                 self.evidence.id)
+
+
+class TrialMatchKind(enum.Enum):
+    """Why a clinical trial is listed, strongest first (the order trials are ranked in)."""
+
+    BIOMARKER = "biomarker"  # the study's own text names the patient's alteration
+    PATHWAY = "pathway or drug class"  # names the gene, pathway, drug or drug class, not the change
+    CONDITION = "condition only"  # found for the patient's condition; its text names none of these
+
+    @property
+    def rank(self) -> int:
+        return list(TrialMatchKind).index(self)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One recruiting interventional study from ClinicalTrials.gov, and why it is listed."""
+
+    nct_id: str
+    title: str
+    phases: tuple[str, ...]
+    status: str
+    conditions: tuple[str, ...]
+    interventions: tuple[str, ...]
+    alterations: tuple[str, ...]  # the patient's alterations whose search found it
+    kind: TrialMatchKind
+    matched: tuple[str, ...] = ()  # the terms its text names (e.g. "AKT1 E17K", "capivasertib")
+    countries: tuple[str, ...] = ()
+    caution: str = ""  # e.g. the biomarker is named in the exclusion criteria
+
+    @property
+    def url(self) -> str:
+        return f"https://clinicaltrials.gov/study/{self.nct_id}"
+
+
+@dataclass(frozen=True)
+class TrialSearch:
+    """The outcome of a trial search: ``checked`` False means the registry was not (fully) asked,
+    and ``reason`` says why; an empty ``trials`` with ``checked`` True means none was found."""
+
+    checked: bool
+    reason: str
+    queries: tuple[str, ...] = ()
+    trials: tuple[Trial, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -589,4 +656,6 @@ class SampleResult:
     notes: tuple[str, ...] = ()
     kb_version: str = ""
     kb_checksum: str = ""
+    civic_release: str = ""  # date of the CIViC layer used ("" when none)
     context: tuple[str, ...] = field(default=())
+    trials: TrialSearch | None = None  # None: not requested (--trials)

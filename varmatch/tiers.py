@@ -14,8 +14,9 @@ AMP/ASCO/CAP 2017 (Li et al., PMID 27993330) puts "FDA-approved therapies for di
 types" at level C; we also lower small studies (level C) from another tumor type to D, because
 for the patient's tumor type they are no more than a few reports without consensus. Rows whose
 tumor type is the OncoTree root (TISSUE) or MIXED (tumor-agnostic approvals, basket trials that
-enrolled on the biomarker across tumor types, e.g. NCI-MATCH) are on-label for every tumor type:
-their level already says how strong that tumor-agnostic evidence is. Siblings are not on-label: HNSC evidence is off-label for NPC even though
+enrolled on the biomarker across tumor types, e.g. NCI-MATCH) are on-label for every tumor type
+within the population the source enrolled (``population``, e.g. solid tumours only); their level
+already says how strong that tumor-agnostic evidence is. Siblings are not on-label: HNSC evidence is off-label for NPC even though
 both sit under HEAD_NECK.
 
 Alongside, the OncoKB-style level and the ESCAT tier where the mapping is defined
@@ -24,6 +25,8 @@ on their own axis and never mixed into the sensitivity ranking.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from varmatch.kb.oncotree import OncoTree
 from varmatch.match import Candidate
@@ -51,14 +54,35 @@ _KIND_PHRASE = {
     EvidenceKind.RETROSPECTIVE: "a retrospective study",
     EvidenceKind.CASE_REPORT: "a case report",
     EvidenceKind.PRECLINICAL: "preclinical studies",
+    EvidenceKind.VALIDATED: "a validated association",
+    EvidenceKind.CLINICAL: "clinical data",
+    EvidenceKind.INFERENTIAL: "inferential evidence",
 }
 _CLINICAL = frozenset(EvidenceKind) - {EvidenceKind.PRECLINICAL}
 
 
-def relation(patient: str, evidence_type: str, tree: OncoTree) -> TumorRelation:
-    if evidence_type in TUMOR_AGNOSTIC or tree.is_within(patient, evidence_type):
+def relation(patient: str, evidence_type: str, tree: OncoTree,
+             population: tuple[str, ...] = ()) -> TumorRelation:
+    """On-label when the patient's tumor type is the row's (or below it in OncoTree). A row with
+    an enrolled ``population`` (OncoTree codes, e.g. the solid tumours of a basket) is on-label
+    only within one of those codes, whatever its tumor type; without one, a tumor-agnostic row
+    (TISSUE/MIXED) is on-label everywhere."""
+    if population:
+        scope = population
+    else:
+        scope = (ROOT,) if evidence_type in TUMOR_AGNOSTIC else (evidence_type,)
+    if any(code == ROOT or tree.is_within(patient, code) for code in scope):
         return TumorRelation.ON_LABEL
     return TumorRelation.OFF_LABEL
+
+
+def population_text(population: tuple[str, ...], tree: OncoTree) -> str:
+    """'BRCA, IBC, MBC', or for a list of nearly all tissues 'every tissue except Hematopoietic'."""
+    tissues = set(tree.children(ROOT))
+    missing = tissues - set(population)
+    if set(population) <= tissues and 0 < len(missing) <= 3:
+        return "every tissue except " + ", ".join(tree.name(c) for c in sorted(missing))
+    return ", ".join(population)
 
 
 def level_for_patient(row_level: EvidenceLevel, rel: TumorRelation) -> tuple[EvidenceLevel, str]:
@@ -76,6 +100,8 @@ def tier_of(level: EvidenceLevel) -> Tier:
 def oncokb_level(c: Candidate, rel: TumorRelation) -> str:
     """OncoKB-style therapeutic level (1, 2, 3A, 3B, 4, R1, R2) where the mapping is defined."""
     ev = c.evidence
+    if ev.direction is Direction.COUNTER_EVIDENCE:
+        return ""
     clinical = ev.kind in _CLINICAL and ev.kind is not EvidenceKind.CASE_REPORT
     if ev.direction is Direction.RESISTANCE:
         if rel is TumorRelation.ON_LABEL and ev.level in (EvidenceLevel.A, EvidenceLevel.B):
@@ -93,7 +119,7 @@ def oncokb_level(c: Candidate, rel: TumorRelation) -> str:
 def escat_tier(c: Candidate, rel: TumorRelation) -> str:
     """ESCAT tier (Mateo et al. 2018) where the mapping is defined; '' otherwise."""
     ev = c.evidence
-    if ev.direction is Direction.RESISTANCE or ev.kind is EvidenceKind.CASE_REPORT:
+    if ev.direction is not Direction.SENSITIVITY or ev.kind is EvidenceKind.CASE_REPORT:
         return ""
     if ev.kind is EvidenceKind.PRECLINICAL:
         return "IV-A"
@@ -112,7 +138,9 @@ def escat_tier(c: Candidate, rel: TumorRelation) -> str:
 
 def tier_candidate(c: Candidate, patient: str, tree: OncoTree) -> Match:
     ev = c.evidence
-    rel = relation(patient, ev.tumor_type, tree)
+    # an imported row whose disease has no OncoTree code is always another tumor type
+    rel = (relation(patient, ev.tumor_type, tree, ev.population) if ev.tumor_type
+           else TumorRelation.OFF_LABEL)
     level, rule = level_for_patient(ev.level, rel)
     tier = tier_of(level)
     why = explain(c, patient, rel, level, tier, rule, tree)
@@ -126,38 +154,71 @@ def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel
     source = _KIND_PHRASE[ev.kind]
     if ev.regulatory:
         source += f" ({ev.regulatory})"
-    where = f"{tree.name(ev.tumor_type)} ({ev.tumor_type})"
+    if ev.layer == "civic":
+        source += f" (CIViC {ev.id})"
+    where = (f"{tree.name(ev.tumor_type)} ({ev.tumor_type})" if ev.tumor_type
+             else f"{ev.disease or 'an unspecified disease'} (no OncoTree code)")
     alts = ", ".join(str(a) for a in c.alterations)
-    effect = "response to" if ev.direction is Direction.SENSITIVITY else "resistance to"
-    head = (f"Tier {tier} (level {level}): {source} links {ev.biomarker} to {effect} "
-            f"{ev.therapy} in {where}; {alts} meets it at the {c.rung} rung.")
-    if not ev.biomarker_restricted:
-        head += (" The source does not restrict this therapy to the biomarker: it applies to the "
-                 "tumor type whatever the genotype.")
+    if ev.direction is Direction.COUNTER_EVIDENCE:
+        head = (f"Tier {tier} (level {level}) counter-evidence: {source} does not support "
+                f"{ev.biomarker} predicting response to {ev.therapy} in {where}; {alts} meets "
+                f"it at the {c.rung} rung.")
+    else:
+        effect = "response to" if ev.direction is Direction.SENSITIVITY else "resistance to"
+        head = (f"Tier {tier} (level {level}): {source} links {ev.biomarker} to {effect} "
+                f"{ev.therapy} in {where}; {alts} meets it at the {c.rung} rung.")
     if rule == "on-label":
-        if ev.tumor_type in TUMOR_AGNOSTIC:
+        if ev.population:
+            rel_text = (f"{patient} lies within the population the source covers "
+                        f"({population_text(ev.population, tree)}), so the row's level {ev.level} "
+                        "stands.")
+        elif ev.tumor_type in TUMOR_AGNOSTIC:
             rel_text = "The evidence is tumor-agnostic, so it applies to this tumor type."
         elif patient == ev.tumor_type:
             rel_text = f"This is the patient's tumor type ({patient}), so the row's level {ev.level} stands."
         else:
             rel_text = (f"{patient} lies within {ev.tumor_type} in OncoTree, so the row's level "
                         f"{ev.level} stands.")
+    elif ev.population:
+        rel_text = (f"{patient} is outside the population the source covers "
+                    f"({population_text(ev.population, tree)}): level-{ev.level} evidence is no more than "
+                    f"level {level} for this tumor type.")
+        broader = [c for c in ev.population if patient != ROOT and tree.is_within(c, patient)]
+        if broader:
+            rel_text += (f" {patient} is broader than {', '.join(broader)}: if the tumor is one "
+                         "of those, give that OncoTree code.")
     elif rule == "off-label-AB":
-        rel_text = (f"{patient} is not within {ev.tumor_type}: level-{ev.level} evidence from another "
-                    "tumor type is level C for this one (AMP/ASCO/CAP 2017).")
+        rel_text = (f"{patient} is not within {ev.tumor_type or ev.disease}: level-{ev.level} evidence "
+                    "from another tumor type is level C for this one (AMP/ASCO/CAP 2017).")
     else:
-        rel_text = (f"{patient} is not within {ev.tumor_type}: level-{ev.level} evidence from another "
-                    "tumor type is no more than level D for this one.")
+        rel_text = (f"{patient} is not within {ev.tumor_type or ev.disease}: level-{ev.level} evidence "
+                    "from another tumor type is no more than level D for this one.")
     return f"{head} {rel_text}"
 
 
 def tier_all(candidates: list[Candidate], patient: str, tree: OncoTree) -> list[Match]:
-    """Tier every candidate; rows not tied to their biomarker (``biomarker_restricted: false``)
-    are kept on-label only: outside their tumor type they say nothing about this alteration."""
-    matches = [tier_candidate(c, patient, tree) for c in candidates]
-    matches = [m for m in matches
-               if m.evidence.biomarker_restricted or m.relation is TumorRelation.ON_LABEL]
-    return sorted(matches, key=Match.sort_key)
+    """Tier every candidate. Rows not tied to their biomarker (``biomarker_restricted: false``,
+    e.g. a histology approval that did not select on any gene) give no biomarker level and no
+    tier: a biomarker level comes only from evidence that selected on, or analysed, the
+    biomarker. They are left out of the ranked options; such a source belongs in the tumor
+    type's clinical context (context.yaml), where the report shows it whatever the genotype."""
+    kept = [c for c in candidates if c.evidence.biomarker_restricted]
+    kept = [c for c in kept if not any(_supersedes(o, c) for o in kept)]
+    matches = [tier_candidate(c, patient, tree) for c in kept]
+    return sorted(qualify(merge_layers(matches)), key=Match.sort_key)
+
+
+def _supersedes(a: Candidate, b: Candidate) -> bool:
+    """``a`` makes ``b`` redundant for these alterations: the same source (a shared citation) says
+    something more specific (a narrower rung) and at least as strong (level) about the same
+    therapy, direction and population - e.g. a label row listing its companion test's variants
+    supersedes the same source's lower row for variants outside that list."""
+    ea, eb = a.evidence, b.evidence
+    return (ea.id != eb.id and a.alterations == b.alterations
+            and (ea.drugs, ea.partners, ea.direction, ea.tumor_type, ea.population)
+            == (eb.drugs, eb.partners, eb.direction, eb.tumor_type, eb.population)
+            and a.rung.rank < b.rung.rank and ea.level.rank <= eb.level.rank
+            and bool({c.id for c in ea.citations} & {c.id for c in eb.citations}))
 
 
 def alteration_tier(alt: Alteration, matches: list[Match]) -> Tier:
@@ -170,3 +231,95 @@ def alteration_tier(alt: Alteration, matches: list[Match]) -> Tier:
     if alt.oncogenicity is Oncogenicity.BENIGN:
         return Tier.IV
     return Tier.III
+
+
+# --------------------------------------------------------------------------------------------------
+# Layers and qualifiers. Curated rows are hand-verified; imported (CIViC) rows are mapped. Where an
+# imported row says the same thing as a curated one for this sample (same alterations, direction,
+# drugs and tumor type, and a shared citation), the result shows one option citing both. Where an
+# imported resistance / counter-evidence row disagrees with a curated sensitivity row for the same
+# alterations, drugs and tumor type, the curated row wins and says so (``conflict``).
+_AGAINST = (Direction.RESISTANCE, Direction.COUNTER_EVIDENCE)
+
+
+def _therapy_set(m: Match) -> frozenset[str]:
+    return frozenset((*m.evidence.drugs, *m.evidence.partners))
+
+
+def _same_ground(a: Match, b: Match) -> bool:
+    return (a.evidence.tumor_type == b.evidence.tumor_type and _therapy_set(a) == _therapy_set(b)
+            and {x.key for x in a.alterations} == {x.key for x in b.alterations})
+
+
+def merge_layers(matches: list[Match]) -> list[Match]:
+    """Fold imported matches that repeat a curated one into it; mark curated/imported conflicts."""
+    curated = [m for m in matches if m.evidence.layer == "curated"]
+    out: dict[int, Match] = {id(m): replace(m, sources=(m.evidence.layer,)) for m in matches}
+    for imp in (m for m in matches if m.evidence.layer != "curated"):
+        cites = {c.id for c in imp.evidence.citations}
+        for cur in curated:
+            if not _same_ground(cur, imp):
+                continue
+            mine = out[id(cur)]
+            if (cur.evidence.direction is imp.evidence.direction
+                    and cites & {c.id for c in cur.evidence.citations} and id(imp) in out):
+                out[id(cur)] = replace(mine, sources=(*mine.sources, imp.evidence.layer),
+                                       merged=(*mine.merged, imp.evidence))
+                del out[id(imp)]
+                break
+            if cur.evidence.direction is Direction.SENSITIVITY and imp.evidence.direction in _AGAINST:
+                text = (f"The {imp.evidence.layer} row {imp.evidence.id} ({imp.evidence.direction}, "
+                        f"level {imp.evidence.level}) "
+                        f"disagrees for the same alteration, therapy and tumor type; the curated "
+                        f"row {cur.evidence.id} stands.")
+                out[id(cur)] = replace(mine, conflict=" ".join(filter(None, (mine.conflict, text))))
+    return list(out.values())
+
+
+def _down(level: EvidenceLevel) -> EvidenceLevel:
+    return EvidenceLevel("ABCDD"["ABCD".index(level.value) + 1])
+
+
+def qualify(matches: list[Match]) -> list[Match]:
+    """Attach to each sensitivity option the resistance and counter-evidence matches of the same
+    sample that share a drug with it, and weigh them (AMP/ASCO/CAP 2017 asks that conflicting
+    evidence be weighed): a qualifier that applies to this tumor type (on-label) at a level at least
+    as strong as the option's own lowers the option by one level (A->B, B->C, C->D), which can move
+    it from Tier I to II; rule ``+conflicting``. An imported qualifier never lowers a curated option
+    (the curated row wins; see ``conflict``). Weaker or other-tumor-type qualifiers are shown only.
+    """
+    against = [m for m in matches if m.evidence.direction in _AGAINST]
+    out = []
+    for m in matches:
+        if m.evidence.direction is not Direction.SENSITIVITY:
+            out.append(m)
+            continue
+        drugs = set(m.evidence.drugs)
+        by_id: dict[str, Match] = {}  # one qualifier per row: the match on this option's alteration
+        for q in against:
+            if drugs & _therapy_set(q) and (q.evidence.id not in by_id
+                                            or set(q.alterations) & set(m.alterations)):
+                by_id[q.evidence.id] = q
+        quals = tuple(by_id.values())
+        if not quals:
+            out.append(m)
+            continue
+        weighty = [q for q in quals
+                   if q.relation is TumorRelation.ON_LABEL and q.level.rank <= m.level.rank
+                   and not (m.evidence.layer == "curated" and q.evidence.layer != "curated")]
+        names = "; ".join(f"{q.evidence.id} ({q.evidence.direction}, {q.evidence.therapy}, "
+                          f"level {q.level}, {q.relation})" for q in quals)
+        why = f"{m.why} Qualified by {names}."
+        level, tier, rule = m.level, m.tier, m.rule
+        if weighty:
+            level = _down(m.level)
+            tier = tier_of(level)
+            rule = f"{m.rule}+conflicting"
+            ids = ", ".join(q.evidence.id for q in weighty)
+            verb = "applies" if len(weighty) == 1 else "apply"
+            change = (f"the option drops from level {m.level} to {level}" if level != m.level
+                      else f"the option stays at level {level}, the lowest, marked conflicting")
+            why += (f" {ids} {verb} to this tumor type at a level at least as strong, so "
+                    f"{change}.")
+        out.append(replace(m, qualifiers=quals, level=level, tier=tier, rule=rule, why=why))
+    return out

@@ -180,7 +180,9 @@ def classify(alt: Alteration, roles: dict[str, str],
        observed in the 3D data -> LIKELY_ONCOGENIC (hotspot flag not set); unobserved -> falls
        through.
     8. **Truncating** (stop gained, frameshift, splice donor/acceptor, start lost, transcript
-       ablation) in a tumor suppressor -> LIKELY_ONCOGENIC, wherever the truncation lies
+       ablation) in a tumor suppressor -> LIKELY_ONCOGENIC, wherever the truncation lies; a stop
+       gained at a single-residue hotspot where cancerhotspots observed the stop (PTEN R130*,
+       ``*`` in 38 tumors) also sets the hotspot flag
        (no exon/NMD model is used, so no truncation is called ONCOGENIC). A splice-site change at a
        cancerhotspots splice hotspot (when the alteration carries the codon) says so in the
        reason. Truncating changes in an oncogene or a gene of unknown role -> VUS.
@@ -223,21 +225,28 @@ def classify(alt: Alteration, roles: dict[str, str],
                 and rec3d.count(protein.alt) > 0):
             n = rec3d.count(protein.alt)
             return (Oncogenicity.LIKELY_ONCOGENIC,
-                    f"3D hotspot residue {gene} {rec3d.residue} (Gao et al. 2017), "
-                    f"{protein.alt} observed in {_tumors(n)}.", False)
+                    f"3D hotspot residue {gene} {rec3d.residue} (Gao et al. 2017; "
+                    f"{protein.alt} observed in {_tumors(n)}).", False)
 
     if _is_truncating(alt):
         if role == TUMOR_SUPPRESSOR:
-            extra = ""
+            extra, hot = "", False
             if (consequence in (Consequence.SPLICE_DONOR, Consequence.SPLICE_ACCEPTOR)
                     and protein is not None):
                 sp = table.splice(gene, protein.start)
                 if sp is not None:
                     extra = (f" at cancerhotspots v2 splice-site hotspot {sp.residue} "
                              f"({_tumors(sp.tumor_count)})")
+            elif protein is not None and protein.kind == "nonsense":
+                # a stop at a hotspot residue where cancerhotspots observed the stop (PTEN R130*)
+                rec = table.residue(gene, protein.start)
+                if rec is not None and rec.type == SINGLE and rec.count("*") > 0:
+                    extra = (f" at cancerhotspots v2 hotspot residue {rec.residue}, where the stop "
+                             f"was observed in {_tumors(rec.count('*'))}")
+                    hot = True
             return (Oncogenicity.LIKELY_ONCOGENIC,
                     f"truncating change in {gene}, a tumor suppressor{extra} "
-                    "(loss of function).", False)
+                    "(loss of function).", hot)
         what = "an oncogene" if role == ONCOGENE else "a gene of unknown role"
         return (Oncogenicity.VUS,
                 f"truncating change in {gene}, {what}; no functional evidence bundled.", False)
@@ -253,19 +262,19 @@ def _hotspot_call(gene: str, protein: ProteinChange,
         n = rec.count(protein.alt)
         where = f"cancerhotspots v2 hotspot residue {gene} {rec.residue}"
         if n >= MIN_TUMORS_ONCOGENIC:
-            return (Oncogenicity.ONCOGENIC, f"{where}, {protein.alt} observed in {_tumors(n)}.",
+            return (Oncogenicity.ONCOGENIC, f"{where} ({protein.alt} observed in {_tumors(n)}).",
                     True)
         seen = f"observed in only {_tumors(n)}" if n else "not observed there"
         return (Oncogenicity.LIKELY_ONCOGENIC,
-                f"{where} ({_tumors(rec.tumor_count)}); {protein.alt} {seen}.", True)
+                f"{where} (mutated in {_tumors(rec.tumor_count)}; {protein.alt} {seen}).", True)
     change = str(protein)
     n = rec.count(change)
     where = f"cancerhotspots v2 in-frame indel hotspot {gene} {rec.residue}"
     if n >= MIN_TUMORS_ONCOGENIC:
-        return (Oncogenicity.ONCOGENIC, f"{where}, {change} observed in {_tumors(n)}.", True)
+        return (Oncogenicity.ONCOGENIC, f"{where} ({change} observed in {_tumors(n)}).", True)
     seen = f"observed in only {_tumors(n)}" if n else "not itself observed there"
     return (Oncogenicity.LIKELY_ONCOGENIC,
-            f"{where} ({_tumors(rec.tumor_count)}); {change} {seen}.", True)
+            f"{where} (mutated in {_tumors(rec.tumor_count)}; {change} {seen}).", True)
 
 
 def _is_missense(protein: ProteinChange) -> bool:
