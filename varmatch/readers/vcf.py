@@ -568,7 +568,8 @@ def _count_lines(data: bytes, start: int, end: int) -> int:
     return int(np.count_nonzero(np.frombuffer(data, np.uint8, end - start, start) == 10))
 
 
-def _prefilter(path: Path, regions, tokens: list[str]) -> tuple[str, list[int]]:
+def _prefilter(path: Path, regions, tokens: list[str],
+               build: Build | None = None) -> tuple[str, list[int]]:
     """Copy the header and the records that can matter into a temp file; return it and the
     original line number of every kept record.
 
@@ -580,7 +581,7 @@ def _prefilter(path: Path, regions, tokens: list[str]) -> tuple[str, list[int]]:
     """
     import gzip
 
-    merged = _merge_regions(regions)
+    merged = _merge_regions(regions, build)
     with open(path, "rb") as probe:
         gz = probe.read(2) == b"\x1f\x8b"
     fd, tmp = tempfile.mkstemp(prefix="varmatch-", suffix=".vcf")
@@ -594,12 +595,16 @@ def _prefilter(path: Path, regions, tokens: list[str]) -> tuple[str, list[int]]:
     return tmp, kept
 
 
-def _merge_regions(regions) -> dict[bytes, tuple[list[int], list[int]]]:
-    """contig (both with and without ``chr``) -> sorted, merged (starts, ends) of ``regions``."""
-    merged: dict[bytes, tuple[list[int], list[int]]] = {}
-    for chrom, start, end, _gene in sorted(regions, key=lambda r: (r[0].removeprefix("chr"), r[1])):
+def _merge_regions(regions, build: Build | None = None) -> dict[bytes, tuple[list[int], list[int]]]:
+    """contig (each spelling: with and without ``chr``) -> sorted, merged (starts, ends)."""
+    spans: dict[bytes, list[tuple[int, int]]] = {}
+    for chrom, start, end, _gene in regions:
         for name in {chrom.removeprefix("chr"), "chr" + chrom.removeprefix("chr")}:
-            starts, ends = merged.setdefault(name.encode(), ([], []))
+            spans.setdefault(name.encode(), []).append((start, end))
+    merged: dict[bytes, tuple[list[int], list[int]]] = {}
+    for name, intervals in spans.items():
+        starts, ends = merged.setdefault(name, ([], []))
+        for start, end in sorted(intervals):
             if ends and start <= ends[-1] + 1:
                 ends[-1] = max(ends[-1], end)
             else:
