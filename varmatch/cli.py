@@ -264,6 +264,20 @@ def _emit(results, out_dir, output, formats) -> None:
         _say(f"wrote {path}")
 
 
+def _renamed(results, name: str, input_path: str) -> list:
+    """The one result of a one-sample input, reported as ``name`` (as a cohort samplesheet does)."""
+    from dataclasses import replace
+
+    if len(results) != 1:
+        raise UsageError(f"--name needs an input with one sample; {input_path} has "
+                         f"{len(results)}; use --sample or `varmatch cohort`")
+    r = results[0]
+    if r.sample == name:
+        return results
+    return [replace(r, sample=name, notes=(*r.notes, f"input sample {r.sample!r} reported as "
+                                           f"{name!r} (--name)"))]
+
+
 @cli.command(epilog=EPILOG)
 @click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
 @click.option("-t", "--tumor-type", help="Patient's tumor type, an OncoTree code (e.g. NPC, BREAST). "
@@ -277,9 +291,12 @@ def _emit(results, out_dir, output, formats) -> None:
                    "--trials), va (GA4GH VA-Spec statements), xlsx (Excel workbook; needs "
                    "varmatch[xlsx]).")
 @click.option("--fail-on-empty", is_flag=True, help=f"Exit {EXIT_EMPTY} when nothing is actionable.")
+@click.option("--name", "--prefix", "name", metavar="NAME",
+              help="Report the sample as NAME and write NAME.varmatch.<format> (inputs with one "
+                   "sample; e.g. the samplesheet name in a workflow). Default: the input's name.")
 @_input_options
 @_trial_options
-def run(input_path, tumor_type, out_dir, output, formats, fail_on_empty, **opts):
+def run(input_path, tumor_type, out_dir, output, formats, fail_on_empty, name, **opts):
     """Read INPUT (VCF/BCF or alteration table; '-' for stdin), find pathway alterations, match
     them to the knowledgebase and write tiered, cited results."""
     from varmatch.pipeline import run_file
@@ -290,6 +307,8 @@ def run(input_path, tumor_type, out_dir, output, formats, fail_on_empty, **opts)
         formats = with_trials
     with _input(input_path) as path:
         results = _as_given(run_file(path, options), input_path)
+        if name:
+            results = _renamed(results, name, input_path)
         _emit(results, out_dir, output, formats)  # the vcf writer re-reads the input
     n = sum(1 for r in results for m in r.matches if m.evidence.direction.value == "sensitivity")
     for r in results:
