@@ -308,8 +308,11 @@ def kb_tumor_types(query):
               help="Per-sample output formats: json, tsv, html, vcf, multiqc, alterations.")
 @click.option("--summary-only", is_flag=True,
               help="Write only the cohort summary, no per-sample files.")
+@click.option("--resume", is_flag=True,
+              help="Skip samples whose outputs are complete and whose input, options, varmatch "
+                   "version and knowledgebase match the last run (e.g. after a killed run).")
 @_input_options
-def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, sample, **opts):
+def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, resume, sample, **opts):
     """Run many samples (a samplesheet with sample, vcf, tumor_type columns, or a MAF) in
     parallel, or summarise existing *.varmatch.json results, and write a cohort summary:
     actionable alterations per sample, counts per gene/drug/tier, an alteration-by-sample
@@ -322,9 +325,10 @@ def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, sample, **o
                          "samplesheet")
     options = _options(tumor_type, None, **opts)
     summary = run_cohort(list(inputs), out_dir, options, jobs=jobs, formats=formats,
-                         summary_only=summary_only)
+                         summary_only=summary_only, resume=resume)
     _say(f"wrote {out_dir}/cohort.html: {summary.n_samples} samples, "
-         f"{summary.n_actionable} with actionable alterations, {len(summary.failed)} failed")
+         f"{summary.n_actionable} with actionable alterations, {len(summary.failed)} failed"
+         + (f", {summary.reused} reused from the last run" if resume else ""))
     if summary.failed:
         sys.exit(EXIT_INPUT)
 
