@@ -376,7 +376,10 @@ class Journal:
         if self.fd is None:
             self.dir.mkdir(parents=True, exist_ok=True)
             self.fd = os.open(self.dir / f"journal-{os.getpid()}.jsonl",
-                              os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+                              os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
+            end = os.lseek(self.fd, 0, os.SEEK_END)
+            if end and os.pread(self.fd, 1, end - 1) != b"\n":  # a killed writer's last line
+                os.write(self.fd, b"\n")
         os.write(self.fd, (json.dumps(entry, separators=(",", ":")) + "\n").encode())
 
 
