@@ -50,8 +50,9 @@ def tumor_colors(records) -> dict[str, str]:
 def oncoprint_svg(s, counts: dict, links: dict[str, str], colors: dict[str, str],
                   max_samples: int = MAX_SVG_SAMPLES) -> tuple[str, int]:
     """Genes as rows (most altered first) under a tumor-type track; altered samples as columns
-    in oncoprint order; cells coloured by the best tier. Returns the SVG and the number of altered
-    samples not drawn."""
+    in oncoprint order; cells coloured by the best tier. Beyond ``max_samples`` altered samples an
+    even sample of that order is drawn. Returns the SVG and the number of altered samples not
+    drawn."""
     genes = [g for g, _c in counts["gene"].most_common()]
     if not genes:
         return "", 0
@@ -74,10 +75,12 @@ def oncoprint_svg(s, counts: dict, links: dict[str, str], colors: dict[str, str]
 
     order = sorted(grid, key=key)
     hidden = max(0, len(order) - max_samples)
-    order = order[:max_samples]
+    if hidden:  # an even sample of the oncoprint order keeps every gene's share visible
+        step = len(order) / max_samples
+        order = [order[int(i * step)] for i in range(max_samples)]
     n = max(s.n_samples, 1)
     label_w, pct_w, top, track_h = 90, 50, 8, 10
-    cw = max(1.0, min(14.0, 1100.0 / max(len(order), 1)))
+    cw = min(14.0, 1100.0 / max(len(order), 1))  # the plot stays about 1,250 px wide
     ch, gap = 18, 3
     labels = len(order) <= 60  # sample labels under the columns when they fit
     width = label_w + pct_w + cw * len(order) + 10
@@ -88,8 +91,8 @@ def oncoprint_svg(s, counts: dict, links: dict[str, str], colors: dict[str, str]
              f'aria-label="Oncoprint of pathway alterations by sample">',
              "<title>Pathway alterations by sample (colour: best AMP/ASCO/CAP tier; top track: "
              "tumor type)</title>",
-             f'<text x="{label_w + pct_w - 6}" y="{top + track_h - 1}" text-anchor="end">'
-             "tumor type</text>"]
+             f'<text x="{label_w + pct_w - 6}" y="{top + track_h - 1}" text-anchor="end" '
+             'font-size="10">tumor type</text>']
     for g in genes:
         y = y0 + rank[g] * (ch + gap)
         pct = 100 * counts["gene"][g] / n
@@ -99,7 +102,7 @@ def oncoprint_svg(s, counts: dict, links: dict[str, str], colors: dict[str, str]
                      f"{pct:.1f}%</text>"
                      f'<rect x="{label_w + pct_w}" y="{y}" width="{cw * len(order):.1f}" '
                      f'height="{ch}" fill="#f0f0f0"/>')
-    w = max(cw - (1 if cw > 3 else 0), 0.5)
+    w = cw - (1 if cw > 3 else 0)
     for j, sample in enumerate(order):
         x = label_w + pct_w + j * cw
         tip = esc(f"{sample} ({tumor[sample]}): " + "; ".join(
@@ -218,8 +221,9 @@ def render_cohort_html(s, data: dict, counts: dict) -> str:
     tiers = _table(["best tier", "samples"], data["best_tier"].items())
     plot = svg or "<p>No pathway alteration in any sample.</p>"
     if hidden:
-        plot += (f"<p>{hidden} further altered samples are not drawn; the sample table below and "
-                 "<code>cohort.matrix.tsv</code> list every sample.</p>")
+        plot += (f"<p>{MAX_SVG_SAMPLES} of {MAX_SVG_SAMPLES + hidden} altered samples are drawn "
+                 "(an even sample of the plot order, so each gene keeps its share); the sample "
+                 "table below and <code>cohort.matrix.tsv</code> list every sample.</p>")
     tier_values = [t for t in ("I", "II", "III", "IV", "none", "failed") if t in counts["tier"]]
     controls = (
         '<div id="controls" class="controls" hidden>'
@@ -242,8 +246,8 @@ table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }}
 th, td {{ border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }}
 th {{ background: #f4f4f4; position: sticky; top: 0; }}
 .scroll {{ max-width: 100%; overflow-x: auto; }}
-svg {{ font-size: 12px; max-width: 100%; height: auto; }}
-.key {{ margin-right: 1.2em; white-space: nowrap; display: inline-block; }}
+svg {{ font-size: 12px; }}
+.key {{ margin-right: 1.2em; display: inline-block; max-width: 100%; }}
 .sw {{ display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: middle; }}
 .note {{ background: #fff7e6; border-left: 4px solid #f0a500; padding: 0.5em 1em; }}
 .controls label {{ margin-right: 1em; white-space: nowrap; display: inline-block; margin-bottom: .3em; }}
