@@ -96,3 +96,18 @@ def test_unsorted_maf_cohort_matches_the_sorted_one(tmp_path, jobs):
     assert table(tmp_path / "sorted") == table(tmp_path / "shuffled")
     pik3ca = [r for r in table(tmp_path / "sorted") if "PIK3CA" in r["pathway_alterations"]]
     assert pik3ca  # the real MAF carries PIK3CA mutations
+
+
+def test_maf_resume_reuses_every_sample_until_the_maf_changes(tmp_path):
+    if not MAF.exists():
+        pytest.skip(f"{MAF} is missing")
+    maf = tmp_path / "cohort.maf"
+    maf.write_bytes(MAF.read_bytes())
+    out = tmp_path / "o"
+    first = run_cohort(maf, out, Options(tumor_type="BREAST"), jobs=1)
+    again = run_cohort(maf, out, Options(tumor_type="BREAST"), jobs=2, resume=True)
+    assert again.reused == first.n_samples == 20
+    assert [r.sample for r in again.records] == [r.sample for r in first.records]
+    maf.write_bytes(MAF.read_bytes() + b"\n")  # the MAF changed: its samples are run again
+    changed = run_cohort(maf, out, Options(tumor_type="BREAST"), jobs=1, resume=True)
+    assert changed.reused == 0 and changed.n_samples == 20

@@ -308,12 +308,12 @@ def _fingerprint(path: str | None) -> list:
     return [os.path.abspath(path), st.st_size, st.st_mtime_ns]
 
 
-def sample_key(base: str, sample: str, source: str | None, *extra) -> str:
+def sample_key(base: str, sample: str, source: list, *extra) -> str:
     """The resume key of one sample: ``base`` (options, formats, version, KB checksum) plus its
-    input file's fingerprint and its samplesheet cells."""
+    input file's fingerprint (:func:`_fingerprint`) and its samplesheet cells."""
     import hashlib
 
-    text = json.dumps([base, sample, _fingerprint(source), *extra], default=str)
+    text = json.dumps([base, sample, source, *extra], default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -459,22 +459,31 @@ class Engine:
             requested = self.opts.tumor_type
         return self.core.result(sc, input_path, requested)
 
-    def finish(self, res, key: str | None = None) -> SampleRecord:
-        """Write the per-sample files (unless summary-only), then its journal line."""
-        from varmatch.writers import write_outputs
+    def finish(self, done: list[tuple[object, str | None]]) -> list[SampleRecord]:
+        """Write the per-sample files of a batch of ``(result, resume key)`` (one
+        ``write_outputs`` call, all-or-nothing per sample), then a journal line per sample."""
+        from varmatch.writers import safe_name, write_outputs
         from varmatch.writers.json_writer import result_dict
 
-        rec = record_from_dict(result_dict(res))
-        if not self.summary_only and self.out_dir is not None:
-            paths = write_outputs([res], self.out_dir, self.formats)
-            if self.journal is not None and key is not None:
-                outputs = {}
-                for p in paths:
-                    st = os.stat(p)
-                    outputs[Path(p).name] = [st.st_size, st.st_mtime_ns]
-                self.journal.append({"sample": rec.sample, "key": key, "outputs": outputs,
-                                     "record": _record_json(rec)})
-        return rec
+        recs = [record_from_dict(result_dict(res)) for res, _key in done]
+        if self.summary_only or self.out_dir is None or not done:
+            return recs
+        try:
+            paths = write_outputs([res for res, _key in done], self.out_dir, self.formats)
+        except Exception as exc:  # noqa: BLE001 - e.g. a full disk: these samples fail
+            return [_failed(r.sample, r.tumor_type, exc) for r in recs]
+        if self.journal is not None:
+            by_sample: dict[str, dict[str, list[int]]] = {}
+            for p in map(Path, paths):
+                st = os.stat(p)
+                by_sample.setdefault(p.name.split(".varmatch.")[0], {})[p.name] = \
+                    [st.st_size, st.st_mtime_ns]
+            for (_res, key), rec in zip(done, recs):
+                outputs = by_sample.get(safe_name(rec.sample))
+                if key is not None and outputs:
+                    self.journal.append({"sample": rec.sample, "key": key, "outputs": outputs,
+                                         "record": _record_json(rec)})
+        return recs
 
     # -- task kinds ---------------------------------------------------------------------------------
     def run_rows(self, rows: list[tuple[SheetRow, str]]) -> list[SampleRecord]:
@@ -482,25 +491,31 @@ class Engine:
         for row, key in rows:
             try:
                 scs = list(self.samples(row.path, row.vcf_sample))
+                done = []
                 for sc in scs:
                     if len(scs) == 1 and sc.sample != row.sample:
                         sc.notes.append(f"input sample {sc.sample!r} reported as {row.sample!r} "
                                         "(samplesheet)")
                         sc.sample = row.sample
-                    out.append(self.finish(self.result(sc, row.tumor_type, row.path),
-                                           key if len(scs) == 1 else None))
+                    done.append((self.result(sc, row.tumor_type, row.path),
+                                 key if len(scs) == 1 else None))
+                out += self.finish(done)
             except Exception as exc:  # noqa: BLE001 - one bad sample must not stop a cohort
                 out.append(_failed(row.sample, row.tumor_type, exc))
         return out
 
     def run_calls(self, batch: list[tuple[object, str]], input_path: str) -> list[SampleRecord]:
-        out = []
+        """Results of a batch of samples, in order; a sample that fails is reported as failed."""
+        slots: list[SampleRecord | int] = []
+        done = []
         for sc, key in batch:
             try:
-                out.append(self.finish(self.result(sc, None, input_path), key))
+                done.append((self.result(sc, None, input_path), key))
+                slots.append(len(done) - 1)
             except Exception as exc:  # noqa: BLE001 - one bad sample must not stop a cohort
-                out.append(_failed(sc.sample, sc.tumor_type, exc))
-        return out
+                slots.append(_failed(sc.sample, sc.tumor_type, exc))
+        recs = self.finish(done)
+        return [recs[x] if isinstance(x, int) else x for x in slots]
 
 
 def _failed(sample: str, tumor_type: str | None, exc: BaseException | str) -> SampleRecord:
@@ -767,7 +782,7 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
                 if r.error:
                     yield [_failed(r.sample, r.tumor_type, r.error)]
                     continue
-                key = sample_key(base, r.sample, r.path, r.tumor_type, r.vcf_sample)
+                key = sample_key(base, r.sample, _fingerprint(r.path), r.tumor_type, r.vcf_sample)
                 yield reused(r.sample, key) or (_do_rows, ([(r, key)],))
 
         _run_tasks(sheet_tasks(), init_args, jobs, summary, progress)
@@ -785,6 +800,7 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
         stream = {"stream": True} if opts.input_format == "maf" else {}
 
         def maf_tasks() -> Iterator[Task]:
+            source = _fingerprint(paths[0])  # taken before reading: a later change is not missed
             seen: dict[str, str] = {}
             batch: list = []
             for sc in reader_engine.samples(paths[0], **stream):
@@ -793,7 +809,7 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
                     log.warning("sample %s: a sample with the same file name (%s) was already "
                                 "written; its files are overwritten", sc.sample, seen[safe])
                 seen[safe] = sc.sample
-                key = sample_key(base, sc.sample, paths[0])
+                key = sample_key(base, sc.sample, source)
                 ready = reused(sc.sample, key)
                 if ready is not None:
                     yield ready
