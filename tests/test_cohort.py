@@ -155,6 +155,8 @@ def test_summary_from_json_results(tmp_path):
     assert input_kind(results) == "results"
     s = run_cohort(results, tmp_path / "summary", Options())
     assert s.n_samples == 4
+    html = (tmp_path / "summary" / "cohort.html").read_text()
+    assert 'href="../run/samples/NPC-017.varmatch.json"' in html
     assert (tmp_path / "summary" / "cohort.matrix.tsv").read_text() == \
         (tmp_path / "run" / "cohort.matrix.tsv").read_text()
 

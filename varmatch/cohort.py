@@ -767,8 +767,9 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
                     rec.sample = Path(p).name.removesuffix(".json").removesuffix(".varmatch")
                 seen_names.add(rec.sample)
                 summary.add(rec)
-                summary.result_links[rec.sample] = urllib.parse.quote(
-                    os.path.relpath(os.path.abspath(p), os.path.abspath(out)))
+                report = Path(p).with_suffix(".html")  # the sample's HTML report, if beside it
+                summary.result_links[rec.sample] = urllib.parse.quote(os.path.relpath(
+                    os.path.abspath(report if report.exists() else p), os.path.abspath(out)))
                 summary.kb_version = summary.kb_version or d.get("knowledgebase", {}).get("version", "")
             progress.step()
         progress.close()
