@@ -111,3 +111,22 @@ def test_maf_resume_reuses_every_sample_until_the_maf_changes(tmp_path):
     maf.write_bytes(MAF.read_bytes() + b"\n")  # the MAF changed: its samples are run again
     changed = run_cohort(maf, out, Options(tumor_type="BREAST"), jobs=1, resume=True)
     assert changed.reused == 0 and changed.n_samples == 20
+
+
+def test_an_unknown_tumor_code_is_resolved_once(tmp_path, monkeypatch):
+    if not MAF.exists():
+        pytest.skip(f"{MAF} is missing")
+    from varmatch.kb.oncotree import OncoTree
+
+    calls = []
+    real = OncoTree._suggest
+    monkeypatch.setattr(OncoTree, "_suggest", lambda self, text: calls.append(text)
+                        or real(self, text))
+    barcodes = {ln.split("\t")[16] for ln in MAF.read_text().splitlines()[1:] if ln.strip()}
+    clinical = tmp_path / "clinical.tsv"
+    clinical.write_text("SAMPLE_ID\tONCOTREE_CODE\n"
+                        + "".join(f"{b}\tNPCX_NOT_A_CODE\n" for b in sorted(barcodes)))
+    s = run_cohort(MAF, tmp_path / "o", Options(clinical=str(clinical)), jobs=1,
+                   summary_only=True)
+    assert s.n_samples == 20 and not s.failed
+    assert calls == ["NPCX_NOT_A_CODE"]  # 20 samples, one "did you mean" search

@@ -408,7 +408,10 @@ def _remove_temp_files(samples_dir: Path) -> int:
 # Worker side: one engine per process, loaded once by the pool initializer
 def _cache_resolve(tree) -> None:
     """Resolve each distinct tumor code once per process (an unknown code's "did you mean"
-    suggestion runs difflib over every OncoTree code and name)."""
+    suggestion runs difflib over every OncoTree code and name). The bundled tree is shared, so
+    it is wrapped once."""
+    if getattr(tree.resolve, "varmatch_cached", False):
+        return
     resolve = tree.resolve
     cache: dict[str, tuple[str | None, str | None]] = {}
 
@@ -423,6 +426,7 @@ def _cache_resolve(tree) -> None:
             raise UsageError(hit[1])
         return hit[0]
 
+    cached.varmatch_cached = True  # type: ignore[attr-defined]
     tree.resolve = cached
 
 
