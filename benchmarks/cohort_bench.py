@@ -31,6 +31,7 @@ import argparse
 import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -65,8 +66,10 @@ def tree_rss_kb(pid: int) -> int:
     return total
 
 
-def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak process-tree RSS (MB) of one run; fails loudly on an error."""
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, peak process-tree RSS (MB) and CPU seconds (user + system, all processes)
+    of one run; fails loudly on an error."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -78,7 +81,9 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     proc.stderr.close()
     if proc.returncode not in (0, 2):
         sys.exit(f"cohort_bench: failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
-    return wall, peak / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, peak / 1024, cpu
 
 
 def create_probe(directory: Path, n: int = 2000) -> float:
@@ -148,15 +153,16 @@ def main(argv: list[str] | None = None) -> int:
     if "j2-unsorted" in cases:
         shuffled(maf, unsorted)
 
-    results: dict[str, list[tuple[float, float]]] = {n: [] for n in cases}
+    results: dict[str, list[tuple[float, float, float]]] = {n: [] for n in cases}
     load = []
     for _ in range(args.repeat):
         for name, (cmd, out) in cases.items():
             shutil.rmtree(out, ignore_errors=True)
             load.append(os.getloadavg()[0])
             results[name].append(run(cmd, env))
-            print(f"cohort_bench: {name} {results[name][-1][0]:.2f} s "
-                  f"{results[name][-1][1]:.0f} MB", file=sys.stderr)
+            wall, rss, cpu = results[name][-1]
+            print(f"cohort_bench: {name} {wall:.2f} s {rss:.0f} MB {cpu:.2f} CPU s",
+                  file=sys.stderr)
             shutil.rmtree(out, ignore_errors=True)
     probe = {"/tmp (ext4)": create_probe(scratch)}
     if shm:
@@ -165,19 +171,21 @@ def main(argv: list[str] | None = None) -> int:
     if shm:
         shutil.rmtree(shm, ignore_errors=True)
 
-    med = {n: statistics.median(t for t, _r in v) for n, v in results.items()}
+    med = {n: statistics.median(t for t, _r, _c in v) for n, v in results.items()}
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {platform.platform()}; load average during the run "
         f"{min(load):.1f}–{max(load):.1f} (shared with other work: compare ratios within this "
         f"table only). n = {args.repeat} runs per case, interleaved.",
         "",
-        "| case | median s | min s | peak RSS MB (process tree) |",
-        "|---|---|---|---|",
+        "| case | median s | min s | median CPU s (user+sys, all processes) | peak RSS MB "
+        "(process tree) |",
+        "|---|---|---|---|---|",
     ]
     for name, v in results.items():
-        lines.append(f"| {name} | {med[name]:.2f} | {min(t for t, _r in v):.2f} | "
-                     f"{max(r for _t, r in v):.0f} |")
+        lines.append(f"| {name} | {med[name]:.2f} | {min(t for t, _r, _c in v):.2f} | "
+                     f"{statistics.median(c for _t, _r, c in v):.2f} | "
+                     f"{max(r for _t, r, _c in v):.0f} |")
     lines.append("")
     if "j1" in med and "j2" in med:
         lines.append(f"- `-j 2` / `-j 1` = {med['j2'] / med['j1']:.2f} (goal ≤ 0.6)")

@@ -395,11 +395,16 @@ def _outputs_intact(entry: dict, samples_dir: Path) -> bool:
 
 
 def _remove_temp_files(samples_dir: Path) -> int:
-    """Temporary files a killed run left behind (``.<name>.<random>.tmp``)."""
+    """Temporary files or staging folders a killed run left behind (``.<name>.<random>.tmp``)."""
+    import shutil
+
     n = 0
     for p in samples_dir.glob(".*.tmp"):
         with contextlib.suppress(OSError):
-            p.unlink()
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
             n += 1
     return n
 
