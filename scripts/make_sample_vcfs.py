@@ -150,7 +150,7 @@ def main() -> None:
                "Transcript_BioType | Rank | HGVS.c | HGVS.p | cDNA.pos / cDNA.length | CDS.pos / "
                "CDS.length | AA.pos / AA.length | Distance | ERRORS / WARNINGS / INFO' \">\n")
     snpeff = (
-        "##fileformat=VCFv4.1\n##source=VarDict_v1.8.2\n##reference=GRCh37\n##tumor_type=BREAST\n"
+        "##fileformat=VCFv4.1\n##source=VarDict_v1.8.2\n##reference=GRCh37\n##tumor_type=BRCA\n"
         "##SnpEffVersion=\"5.1d (build 2022-04-19 15:49), by Pablo Cingolani\"\n"
         "##SnpEffCmd=\"SnpEff  -hgvs1LetterAa GRCh37.p13 breast.vcf \"\n"
         + ann_hdr

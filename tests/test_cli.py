@@ -45,8 +45,8 @@ def test_npc_mutect2_sample_yields_akt1_e17k_off_label_tiers():
     assert {"capivasertib", "ipatasertib"} <= drugs
     for m in d["matches"]:
         assert m["citations"] and m["why"]
-        if m["evidence_tumor_type"] == "BREAST":
-            assert m["relation"] == "off-label" and "NPC is not within BREAST" in m["why"]
+        if m["evidence_tumor_type"] == "BRCA":
+            assert m["relation"] == "off-label" and "NPC is outside the population" in m["why"]
     # the filtered PTEN call is listed, not silently dropped
     assert any("PTEN" in e["call"] and "FILTER=weak_evidence" in e["reason"] for e in d["excluded"])
     assert any("PD-1" in line or "toripalimab" in line for line in d["clinical_context"])
@@ -63,7 +63,7 @@ def test_vep_and_unannotated_npc_samples_agree():
 
 def test_breast_snpeff_sample_is_tier_i_for_pik3ca_h1047r():
     d = run_json(SAMPLES / "breast_pik3ca_pten.snpeff.GRCh37.vcf")
-    assert d["tumor_type"]["code"] == "BREAST"  # from ##tumor_type
+    assert d["tumor_type"]["code"] == "BRCA"  # from ##tumor_type
     assert [a["alteration"] for a in d["alterations"]] == ["PIK3CA p.H1047R", "PTEN p.R233*"]
     tier1 = {m["therapy"] for m in d["matches"] if m["tier"] == "I"}
     assert "alpelisib + fulvestrant" in tier1 and "capivasertib + fulvestrant" in tier1
@@ -72,7 +72,7 @@ def test_breast_snpeff_sample_is_tier_i_for_pik3ca_h1047r():
 
 
 def test_same_variant_is_tier_i_in_breast_and_tier_ii_in_npc():
-    breast = run_json(SAMPLES / "breast_pik3ca_pten.snpeff.GRCh37.vcf", "-t", "BREAST")
+    breast = run_json(SAMPLES / "breast_pik3ca_pten.snpeff.GRCh37.vcf", "-t", "BRCA")
     npc = run_json(SAMPLES / "breast_pik3ca_pten.snpeff.GRCh37.vcf", "-t", "NPC")
     b = {m["evidence_id"]: m["tier"] for m in breast["matches"]}
     n = {m["evidence_id"]: m["tier"] for m in npc["matches"]}

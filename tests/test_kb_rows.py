@@ -62,7 +62,7 @@ class Case(NamedTuple):
 ON = Oncogenicity.ONCOGENIC
 LO = Oncogenicity.LIKELY_ONCOGENIC
 VUS = Oncogenicity.VUS
-EXACT, CLASS = MatchRung.EXACT, MatchRung.CLASS
+EXACT, CODON, CLASS = MatchRung.EXACT, MatchRung.CODON, MatchRung.CLASS
 DEL, AMP = AlterationType.DELETION, AlterationType.AMPLIFICATION
 
 AKT1_E17K = mutation("AKT1", "E17K")
@@ -75,38 +75,76 @@ TSC1_X = mutation("TSC1", "R509*")
 TSC2_Q1178X = mutation("TSC2", "Q1178*")
 TSC2_DEL = copy_number("TSC2", DEL)
 MTOR_S2215Y = mutation("MTOR", "S2215Y")
+MTOR_E2014K = mutation("MTOR", "E2014K")
+MTOR_F2108L = mutation("MTOR", "F2108L")
+PIK3CA_N345K = mutation("PIK3CA", "N345K")
+PTEN_R130Q = mutation("PTEN", "R130Q")
 
 #: row id -> the alteration that must meet it, how, and the tier it must get in two or more tumor types.
 ROWS: dict[str, Case] = {
-    # capivasertib + fulvestrant, FDA label (BREAST, A): AKT1 E17K meets the composite by its AKT1 member
-    "VM0001": Case(AKT1_E17K, ON, CLASS, (("BREAST", "I", "A"), ("BRCA", "I", "A"), ("NPC", "II", "C"))),
-    # alpelisib + fulvestrant, FDA label: PIK3CA kinase-domain hotspot
-    "VM0002": Case(PIK3CA_H1047R, ON, CLASS, (("BREAST", "I", "A"), ("NPC", "II", "C"))),
+    # capivasertib + fulvestrant, FDA label (invasive breast carcinoma, A): AKT1 E17K meets the
+    # composite by its AKT1 member. A bare BREAST code is broader than the label: off-label (C).
+    "VM0001": Case(AKT1_E17K, ON, CLASS, (("BRCA", "I", "A"), ("IDC", "I", "A"), ("BREAST", "II", "C"),
+                                          ("NPC", "II", "C"))),
+    # alpelisib + fulvestrant, FDA label: H1047R is on the companion test's list (exact rung)
+    "VM0002": Case(PIK3CA_H1047R, ON, EXACT, (("BRCA", "I", "A"), ("IBC", "I", "A"), ("NPC", "II", "C"))),
     # inavolisib + palbociclib + fulvestrant, FDA label: PIK3CA helical-domain hotspot
-    "VM0003": Case(PIK3CA_E545K, ON, CLASS, (("BREAST", "I", "A"), ("HNSC", "II", "C"))),
-    # nab-sirolimus for PEComa: the label is not biomarker-restricted, so the row is shown
-    # on-label only and never extrapolated to other tumor types ("-": no match expected)
-    "VM0004": Case(TSC2_Q1178X, LO, CLASS, (("PECOMA", "I", "A"), ("NPC", "-", "-"))),
-    "VM0005": Case(AKT1_E17K, ON, EXACT, (("BREAST", "II", "C"), ("NPC", "II", "D"))),
-    # NCI-MATCH Y and Z1K are tumor-agnostic baskets: on-label (level C) for every tumor type
-    "VM0006": Case(AKT1_E17K, ON, EXACT, (("NPC", "II", "C"), ("BREAST", "II", "C"))),
-    "VM0007": Case(AKT1_E17K, ON, EXACT, (("NPC", "II", "C"), ("PRAD", "II", "C"))),
-    "VM0008": Case(PTEN_R130X, LO, CLASS, (("BREAST", "II", "C"), ("NPC", "II", "D"))),
+    "VM0003": Case(PIK3CA_E545K, ON, CLASS, (("BRCA", "I", "A"), ("HNSC", "II", "C"))),
+    "VM0005": Case(AKT1_E17K, ON, EXACT, (("BRCA", "II", "C"), ("NPC", "II", "D"))),
+    # NCI-MATCH Y and Z1K enrolled solid tumours: on-label for any solid tumour type, off-label for a
+    # haematological cancer (Y: C -> D). Z1K cites only its registry entry (no results): level D.
+    "VM0006": Case(AKT1_E17K, ON, EXACT, (("NPC", "II", "C"), ("BRCA", "II", "C"), ("AML", "II", "D"))),
+    "VM0007": Case(AKT1_E17K, ON, EXACT, (("NPC", "II", "D"), ("PRAD", "II", "D"), ("DLBCLNOS", "II", "D"))),
+    "VM0008": Case(PTEN_R130X, LO, CODON, (("BRCA", "II", "C"), ("NPC", "II", "D"))),
     "VM0009": Case(PTEN_DEL, LO, CLASS, (("PRAD", "II", "C"), ("NPC", "II", "D"))),
     # PTEN loss as resistance to alpelisib (own axis)
-    "VM0010": Case(PTEN_DEL, LO, CLASS, (("BREAST", "II", "D"), ("NPC", "II", "D"))),
-    "VM0011": Case(PTEN_FS, LO, CLASS, (("BREAST", "II", "C"), ("NPC", "II", "D"))),
+    "VM0010": Case(PTEN_DEL, LO, CLASS, (("BRCA", "II", "D"), ("NPC", "II", "D"))),
+    "VM0011": Case(PTEN_FS, LO, CLASS, (("BRCA", "II", "C"), ("NPC", "II", "D"))),
     # HNSC evidence is a sibling of NPC under HEAD_NECK: off-label for NPC
     "VM0012": Case(PIK3CA_H1047R, ON, CLASS, (("HNSC", "II", "D"), ("NPC", "II", "D"))),
-    "VM0017": Case(mutation("MTOR", "S2035F"), VUS, EXACT, (("BREAST", "II", "D"), ("NPC", "II", "D"))),
+    "VM0017": Case(mutation("MTOR", "S2035F"), VUS, EXACT, (("BRCA", "II", "D"), ("NPC", "II", "D"))),
     "VM0019": Case(MTOR_S2215Y, ON, CLASS, (("RCC", "II", "D"), ("CCRCC", "II", "D"), ("NPC", "II", "D"))),
     "VM0020": Case(TSC2_DEL, LO, CLASS, (("PECOMA", "II", "D"), ("NPC", "II", "D"))),
     "VM0021": Case(TSC1_X, LO, CLASS, (("RCC", "II", "D"), ("NPC", "II", "D"))),
-    "VM0022": Case(AKT1_E17K, ON, EXACT, (("BREAST", "II", "C"), ("NPC", "II", "D"))),
+    "VM0022": Case(AKT1_E17K, ON, EXACT, (("BRCA", "II", "C"), ("NPC", "II", "D"))),
     # CAPItello-281: FDA-approved on IHC-defined PTEN deficiency; DNA loss is a surrogate (level C)
     "VM0023": Case(PTEN_DEL, LO, CLASS, (("PRAD", "II", "C"), ("NPC", "II", "D"))),
-    "VM0024": Case(copy_number("PIK3CA", AMP), LO, CLASS, (("NPC", "II", "D"), ("BREAST", "II", "D"))),
+    "VM0024": Case(copy_number("PIK3CA", AMP), LO, CLASS, (("NPC", "II", "D"), ("BRCA", "II", "D"))),
     "VM0025": Case(PIK3CA_E545K, ON, CLASS, (("STAD", "II", "D"), ("NPC", "II", "D"))),
+    # fifth pass: alpelisib for a PIK3CA hotspot outside the companion test's list - level C, not A
+    "VM0026": Case(PIK3CA_N345K, ON, CLASS, (("BRCA", "II", "C"), ("BREAST", "II", "D"), ("NPC", "II", "D"))),
+    # exceptional responders (everolimus)
+    "VM0027": Case(MTOR_E2014K, VUS, EXACT, (("BLCA", "II", "D"), ("UTUC", "II", "D"), ("NPC", "II", "D"))),
+    "VM0028": Case(TSC2_Q1178X, LO, EXACT, (("THAP", "II", "D"), ("NPC", "II", "D"))),
+    "VM0029": Case(MTOR_F2108L, VUS, EXACT, (("THAP", "II", "D"), ("NPC", "II", "D"))),
+    "VM0030": Case(PTEN_DEL, LO, CLASS, (("PRAD", "II", "C"), ("NPC", "II", "D"))),
+    "VM0031": Case(PIK3CA_H1047R, ON, CLASS, (("BRCA", "II", "C"), ("NPC", "II", "D"))),
+    "VM0032": Case(PTEN_DEL, LO, CLASS, (("BRCA", "II", "C"), ("NPC", "II", "D"))),
+    # counter-evidence rows are tiered like the others and reported on their own axis
+    "VM0033": Case(PTEN_FS, LO, CLASS, (("UCEC", "II", "C"), ("UEC", "II", "C"), ("NPC", "II", "D"))),
+    "VM0034": Case(PTEN_DEL, LO, CLASS, (("UEC", "II", "C"), ("NPC", "II", "D"))),
+    "VM0035": Case(copy_number("PIK3CA", AMP), LO, CLASS, (("NPC", "II", "C"), ("AML", "II", "D"))),
+    # seed 000 ref 27: everolimus in AKT1-mutant prostate cancer (variant not stated): AKT1 E17K meets
+    # it as an activating AKT1 mutation, off-label for NPC
+    "VM0036": Case(AKT1_E17K, ON, CLASS, (("PRAD", "II", "D"), ("NPC", "II", "D"))),
+    "VM0037": Case(PIK3CA_H1047R, ON, CLASS, (("NPC", "II", "D"), ("AML", "II", "D"))),
+    "VM0038": Case(PIK3CA_E545K, ON, CLASS, (("UCEC", "II", "C"), ("NPC", "II", "D"))),
+    "VM0039": Case(PTEN_DEL, LO, CLASS, (("UCEC", "II", "C"), ("NPC", "II", "D"))),
+    "VM0040": Case(PTEN_DEL, LO, CLASS, (("NPC", "II", "D"), ("PRAD", "II", "D"))),
+    "VM0041": Case(PTEN_R130Q, ON, CODON, (("UEC", "II", "D"), ("NPC", "II", "D"))),
+    "VM0042": Case(PTEN_DEL, LO, CLASS, (("GB", "II", "D"), ("NPC", "II", "D"))),
+    "VM0043": Case(PIK3CA_E545K, ON, EXACT, (("NPC", "II", "D"), ("AML", "II", "D"))),
+    "VM0044": Case(PTEN_DEL, LO, CLASS, (("UEC", "II", "D"), ("NPC", "II", "D"))),
+    # Tsc1/Tsc2-deficient rodent models (preclinical, D everywhere)
+    "VM0045": Case(TSC2_Q1178X, LO, CLASS, (("CCRCC", "II", "D"), ("NPC", "II", "D"))),
+    "VM0046": Case(TSC2_DEL, LO, CLASS, (("RCC", "II", "D"), ("PECOMA", "II", "D"))),
+    "VM0047": Case(TSC2_Q1178X, LO, CLASS, (("KIDNEY", "II", "D"), ("THAP", "II", "D"))),
+    "VM0048": Case(TSC2_DEL, LO, CLASS, (("CCRCC", "II", "D"), ("BLCA", "II", "D"))),
+    "VM0049": Case(TSC1_X, LO, CLASS, (("ANGS", "II", "D"), ("BLCA", "II", "D"))),
+    # BOLERO-2: everolimus benefit whatever the PIK3CA status (phase III counter-evidence)
+    "VM0050": Case(PIK3CA_H1047R, ON, CLASS, (("BRCA", "II", "C"), ("ILC", "II", "C"), ("NPC", "II", "D"))),
+    # Iyer 2012: TSC1 truncation in bladder cancer; a TSC1 deletion is not what was sequenced
+    "VM0051": Case(TSC1_X, LO, CLASS, (("BLCA", "II", "C"), ("UTUC", "II", "D"), ("NPC", "II", "D"))),
 }
 
 
@@ -148,26 +186,33 @@ def test_own_tumor_type_keeps_the_rows_level():
 # -------------------------------------------------------------------------------------- biology
 def test_akt1_e17k_in_nasopharyngeal_carcinoma_gets_only_off_label_or_basket_tiers():
     """The seed scenario: NPC with AKT1 E17K. Every AKT inhibitor with AKT1 evidence is offered,
-    none at Tier I; breast evidence is off-label, the NCI-MATCH baskets are tumor-agnostic."""
+    and an mTOR inhibitor (everolimus, seed 000 ref 27), none at Tier I; breast evidence is
+    off-label, the NCI-MATCH baskets enrolled solid tumours and so apply to NPC."""
     matches = tier_all(match([AKT1_E17K], KB.evidence, ROLES), "NPC", TREE)
     sens = [m for m in matches if m.evidence.direction is Direction.SENSITIVITY]
     assert sens, "AKT1 E17K must meet the AKT-inhibitor rows"
     assert all(m.tier is Tier.II for m in sens)
     assert alteration_tier(AKT1_E17K, matches) is Tier.II
     drugs = {d for m in sens for d in m.evidence.drugs}
-    assert drugs == {"capivasertib", "ipatasertib"}
+    assert drugs == {"capivasertib", "ipatasertib", "everolimus"}
     by_id = {m.evidence.id: m for m in sens}
-    assert {"VM0001", "VM0005", "VM0006", "VM0007", "VM0022"} <= set(by_id)
+    assert {"VM0001", "VM0005", "VM0006", "VM0007", "VM0022", "VM0036"} <= set(by_id)
     # FDA breast approval: level C for another tumor type (AMP/ASCO/CAP 2017)
     assert by_id["VM0001"].relation is TumorRelation.OFF_LABEL
     assert str(by_id["VM0001"].level) == "C"
     # breast phase I evidence: no more than level D for NPC
     assert str(by_id["VM0005"].level) == str(by_id["VM0022"].level) == "D"
-    # tumor-agnostic baskets stand at their own level C
-    for basket in ("VM0006", "VM0007"):
+    # solid-tumour baskets stand at their own level (Y: C; Z1K: D, registry only)
+    for basket, level in (("VM0006", "C"), ("VM0007", "D")):
         assert by_id[basket].relation is TumorRelation.ON_LABEL
         assert by_id[basket].evidence.tumor_type == "MIXED"
-        assert str(by_id[basket].level) == "C"
+        assert str(by_id[basket].level) == level
+    # the mTOR-inhibitor option: a single prostate case whose AKT1 variant is not stated
+    evero = by_id["VM0036"]
+    assert (str(evero.tier), str(evero.level), evero.relation) == ("II", "D", TumorRelation.OFF_LABEL)
+    assert evero.evidence.kind.value == "case_report"
+    assert any("not stated" in r for r in evero.evidence.requirements)
+    assert [c.id for c in evero.evidence.citations] == ["DOI:10.2147/OTT.S334205"]
     for m in sens:
         assert m.evidence.citations
         assert all(c.id in KB.references for c in m.evidence.citations)
@@ -181,21 +226,26 @@ def test_npc_context_places_pathway_drugs_after_platinum_and_pd1():
 
 
 def test_acquired_mtor_f2108l_is_resistance_only_and_never_raises_the_sensitivity_tier():
-    # Its resistance row (VM0016) was removed in the third curation pass (PMID 25295501 could not be
-    # confirmed on a retrieved page): F2108L, a VUS, must still meet no sensitivity row and stay Tier III.
+    # Wagle 2014 (VM0029, restored in the fifth pass with the CIViC PMID): F2108L acquired under
+    # everolimus. A VUS with resistance evidence only: it stays Tier III.
     alt = mutation("MTOR", "F2108L")
     matches = tier_all(match([alt], KB.evidence, ROLES), "THAP", TREE)
+    assert "VM0029" in {m.evidence.id for m in matches}
     assert all(m.evidence.direction is Direction.RESISTANCE for m in matches)
     assert alteration_tier(alt, matches) is Tier.III
 
 
 def test_pten_loss_is_both_an_akt_inhibitor_marker_and_alpelisib_resistance_in_breast():
-    matches = tier_all(match([PTEN_DEL], KB.evidence, ROLES), "BREAST", TREE)
-    resist = {m.evidence.id for m in matches if m.evidence.direction is Direction.RESISTANCE}
-    sens = {m.evidence.id for m in matches if m.evidence.direction is Direction.SENSITIVITY}
-    assert resist == {"VM0010", "VM0011"}
-    assert {"VM0001", "VM0008"} <= sens
-    assert all("alpelisib" in m.evidence.drugs for m in matches if m.evidence.id in resist)
+    dels = tier_all(match([PTEN_DEL], KB.evidence, ROLES), "BRCA", TREE)
+    muts = tier_all(match([PTEN_FS], KB.evidence, ROLES), "BRCA", TREE)
+    resist = lambda ms: {m.evidence.id for m in ms if m.evidence.direction is Direction.RESISTANCE}  # noqa: E731
+    sens = lambda ms: {m.evidence.id for m in ms if m.evidence.direction is Direction.SENSITIVITY}  # noqa: E731
+    # Juric 2015 saw copy loss: deletion meets it; Razavi 2020 reported mutations only
+    assert resist(dels) == {"VM0010"}
+    assert resist(muts) == {"VM0010", "VM0011"}
+    # the capivasertib label covers PTEN loss; the PTEN-mutant phase I cohort (VM0008) only mutations
+    assert "VM0001" in sens(dels) and "VM0008" not in sens(dels)
+    assert {"VM0001", "VM0008"} <= sens(muts)
 
 
 def test_pten_deletion_in_prostate_is_not_tier_one_because_the_label_biomarker_is_ihc():

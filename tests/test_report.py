@@ -47,7 +47,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 def tumor_type_for(path: Path) -> str | None:
     """The tumor type each bundled sample was made for (its file-name prefix)."""
     prefix = path.name.split("_")[0].upper()
-    return {"NPC": "NPC", "BREAST": "BREAST", "HNSC": "HNSC"}.get(prefix)
+    return {"NPC": "NPC", "BREAST": "BRCA", "HNSC": "HNSC"}.get(prefix)
 
 
 ALL_SAMPLES = sorted(p for p in SAMPLES.iterdir()
@@ -79,7 +79,7 @@ def npc() -> SampleResult:
 
 @pytest.fixture(scope="module")
 def breast() -> SampleResult:
-    (res,) = run_one(BREAST_VCF, "BREAST")
+    (res,) = run_one(BREAST_VCF, "BRCA")
     return res
 
 
@@ -349,7 +349,7 @@ def test_annotated_vcf_carries_gene_hgvsp_oncogenicity_tier_and_drugs(npc, tmp_p
     assert q.returncode == 0, q.stderr
     chrom_pos, hgvsp, onc, tier, drugs = q.stdout.strip().split("\t")
     assert (chrom_pos, hgvsp, onc, tier) == ("chr14:104780214", "p.E17K", "oncogenic", "II")
-    assert drugs.split("|")[:2] == ["capivasertib", "ipatasertib"]
+    assert drugs.split("|")[0] == "capivasertib" and "ipatasertib" in drugs.split("|")
     assert "capivasertib+fulvestrant" in drugs.split("|")
     # the filtered PTEN record is kept as it was, without varmatch fields
     q = bcftools("query", "-i", "POS=87933147", "-f", "%FILTER\t%VM_GENE\n", str(out))

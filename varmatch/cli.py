@@ -29,7 +29,8 @@ log = logging.getLogger("varmatch")
 
 EPILOG = f"""\b
 Exit codes: 0 success (with or without findings), 2 input error, 3 usage error,
-4 knowledgebase error, 10 no actionable finding with --fail-on-empty.
+4 knowledgebase error, 10 no actionable finding with --fail-on-empty; diff, rerun and
+cohort --diff: 20 clinically relevant change, 21 provenance-only change.
 {RESEARCH_USE}"""
 
 
@@ -113,6 +114,45 @@ def _options(tumor_type, sample, genome, include_filtered, input_format, kb_path
                    del_threshold=del_threshold)
 
 
+def _trial_options(f):
+    f = click.option("--trial-near", metavar="LAT,LON,DIST",
+                     help="Only trials with a site within DIST (km or mi) of LAT,LON, e.g. "
+                          "22.3,114.2,200km.")(f)
+    f = click.option("--trial-country", metavar="COUNTRY",
+                     help="Only trials with a site in COUNTRY (e.g. 'Hong Kong', 'Germany').")(f)
+    f = click.option("--trial-phase", multiple=True, metavar="PHASE",
+                     help="Only trials of this phase (1, 2, 3, 4, early1); repeatable.")(f)
+    f = click.option("--trials-cache", type=click.Path(file_okay=False),
+                     help="Cache directory for registry answers (default: $VARMATCH_CACHE_DIR/"
+                          "trials or $XDG_CACHE_HOME/varmatch/trials; fresh for 24 h).")(f)
+    f = click.option("--trials-url", metavar="URL",
+                     help="ClinicalTrials.gov API v2 base URL (default: $VARMATCH_CTGOV_URL or "
+                          "https://clinicaltrials.gov/api/v2).")(f)
+    f = click.option("--trials", "want_trials", is_flag=True,
+                     help="Search ClinicalTrials.gov for recruiting trials (online; off by "
+                          "default). Adds the 'trials' format; offline, the report says "
+                          "'trials not checked' and the run still succeeds.")(f)
+    return f
+
+
+def _with_trials(options, formats: str, opts: dict):
+    """Options with the --trials config (popped from ``opts``), and the formats with 'trials'."""
+    from dataclasses import replace
+
+    from varmatch.trials import config_from_options
+
+    want = opts.pop("want_trials")
+    cfg = config_from_options(opts.pop("trials_url"), opts.pop("trials_cache"),
+                              opts.pop("trial_phase"), opts.pop("trial_country"),
+                              opts.pop("trial_near"))
+    if not want:
+        return options, formats
+    names = [f.strip() for f in formats.split(",") if f.strip()]
+    if "trials" not in names:
+        names.append("trials")
+    return replace(options, trials=cfg), ",".join(names)
+
+
 def _say(message: str) -> None:
     """A progress line on stderr ("wrote ..."), through logging so --quiet and --log-format apply."""
     log.log(NOTICE, message)
@@ -152,15 +192,18 @@ def _emit(results, out_dir, output, formats) -> None:
 @click.option("-o", "--output", help="Write one format to this file instead ('-' for stdout).")
 @click.option("--formats", default="json,tsv,html", show_default=True,
               help="Comma-separated output formats: json, tsv, html (report), vcf (annotated "
-                   "input), multiqc (custom-content table), alterations.")
+                   "input), multiqc (custom-content table), alterations, trials (with "
+                   "--trials), va (GA4GH VA-Spec statements).")
 @click.option("--fail-on-empty", is_flag=True, help=f"Exit {EXIT_EMPTY} when nothing is actionable.")
 @_input_options
+@_trial_options
 def run(input_path, tumor_type, out_dir, output, formats, fail_on_empty, **opts):
     """Read INPUT (VCF/BCF or alteration table; '-' for stdin), find pathway alterations, match
     them to the knowledgebase and write tiered, cited results."""
     from varmatch.pipeline import run_file
 
-    options = _options(tumor_type, **opts)
+    trial_opts = {k: opts.pop(k) for k in list(opts) if k.startswith(("trial", "want_trial"))}
+    options, formats = _with_trials(_options(tumor_type, **opts), formats, trial_opts)
     path, tmp = _spool_stdin(input_path)
     try:
         results = list(run_file(path, options))
@@ -311,8 +354,14 @@ def kb_tumor_types(query):
 @click.option("--resume", is_flag=True,
               help="Skip samples whose outputs are complete and whose input, options, varmatch "
                    "version and knowledgebase match the last run (e.g. after a killed run).")
+@click.option("--diff", "diff_dir", type=click.Path(file_okay=False, exists=True),
+              help="Compare each sample with the previous cohort folder DIR (its samples/*.json): "
+                   "writes cohort.diff.txt/.json; exit 20 if any patient's options changed, 21 if "
+                   "only provenance changed.")
 @_input_options
-def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, resume, sample, **opts):
+@_trial_options
+def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, resume, diff_dir, sample,
+           **opts):
     """Run many samples (a samplesheet with sample, vcf, tumor_type columns, or a MAF) in
     parallel, or summarise existing *.varmatch.json results, and write a cohort summary:
     actionable alterations per sample, counts per gene/drug/tier, an alteration-by-sample
@@ -323,7 +372,8 @@ def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, resume, sam
     if sample:
         raise UsageError("--sample does not apply to a cohort; give a vcf_sample column in the "
                          "samplesheet")
-    options = _options(tumor_type, None, **opts)
+    trial_opts = {k: opts.pop(k) for k in list(opts) if k.startswith(("trial", "want_trial"))}
+    options, formats = _with_trials(_options(tumor_type, None, **opts), formats, trial_opts)
     summary = run_cohort(list(inputs), out_dir, options, jobs=jobs, formats=formats,
                          summary_only=summary_only, resume=resume)
     _say(f"wrote {out_dir}/cohort.html: {summary.n_samples} samples, "
@@ -331,6 +381,83 @@ def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, resume, sam
          + (f", {summary.reused} reused from the last run" if resume else ""))
     if summary.failed:
         sys.exit(EXIT_INPUT)
+    if diff_dir:
+        from varmatch import diff as diffmod
+
+        if summary_only or "json" not in formats.split(","):
+            raise UsageError("--diff compares per-sample JSON results: keep json in --formats "
+                             "and drop --summary-only")
+        new = diffmod.results_in(out_dir) or [  # summarising JSON results: the inputs
+            d for i in inputs if i.endswith(".json") for d in diffmod.load_results(i)]
+        diffs = diffmod.diff_sets(diffmod.results_in(diff_dir), new)
+        sys.exit(_report_diffs(diffs, False, Path(out_dir) / "cohort"))
+
+
+# --------------------------------------------------------------------------------------------------
+def _report_diffs(diffs, as_json: bool, out_prefix: Path | None = None) -> int:
+    """Print the diff (text or JSON), optionally also write <prefix>.diff.txt/.json; exit code."""
+    from varmatch import diff as diffmod
+    from varmatch.writers import atomic_open
+
+    text, data = diffmod.text_report(diffs), diffmod.json_report(diffs)
+    if out_prefix is not None:
+        with atomic_open(f"{out_prefix}.diff.txt") as fh:
+            fh.write(text)
+        with atomic_open(f"{out_prefix}.diff.json") as fh:
+            json.dump(data, fh, indent=2)
+            fh.write("\n")
+        _say(f"wrote {out_prefix}.diff.txt and {out_prefix}.diff.json")
+    click.echo(json.dumps(data, indent=2) if as_json else text, nl=False if not as_json else True)
+    return diffmod.exit_code(diffs)
+
+
+DIFF_EPILOG = """\b
+Exit codes: 0 nothing changed, 20 a clinically relevant change (therapy option added or
+removed, tier or level changed, resistance or counter-evidence added or gone, alteration found
+or lost, tumor type changed), 21 only provenance changed (knowledgebase version/checksum or
+varmatch version), 2 unreadable result file, 3 usage error."""
+
+
+@cli.command("diff", epilog=DIFF_EPILOG)
+@click.argument("old", type=click.Path(dir_okay=False, exists=True))
+@click.argument("new", type=click.Path(dir_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON instead of text.")
+def diff_cmd(old, new, as_json):
+    """What changed between two results (OLD.json NEW.json, from `varmatch run --formats json`)
+    for each patient: options, tiers with both "why" sentences, resistance, provenance."""
+    from varmatch import diff as diffmod
+
+    sys.exit(_report_diffs(diffmod.diff_sets(diffmod.load_results(old),
+                                             diffmod.load_results(new)), as_json))
+
+
+@cli.command(epilog=DIFF_EPILOG)
+@click.argument("results_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Folder for the new results and rerun.diff.* (default: RESULTS_DIR/rerun).")
+@click.option("--formats", default="json,tsv", show_default=True,
+              help="Formats of the new per-sample results (json is always written).")
+@click.option("--kb", "kb_path", type=click.Path(file_okay=False),
+              help="Knowledgebase to re-match against (default: the bundled one).")
+@click.option("-t", "--tumor-type", help="Tumor type for alterations tables with no JSON beside.")
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON instead of text.")
+def rerun(results_dir, out_dir, formats, kb_path, tumor_type, as_json):
+    """Re-match stored results (*.varmatch.json, or *.varmatch.alterations.tsv) in RESULTS_DIR
+    against the current knowledgebase without the original inputs; write the new results and
+    what changed per patient."""
+    from varmatch import diff as diffmod
+    from varmatch import writers
+    from varmatch.pipeline import Options
+
+    out = Path(out_dir) if out_dir else Path(results_dir) / "rerun"
+    names = writers.parse_formats(formats)
+    if "json" not in names:
+        names.insert(0, "json")
+    new, diffs = diffmod.rerun(results_dir, Options(tumor_type=tumor_type, kb_path=kb_path))
+    for path in writers.write_outputs(new, out, names):
+        log.info("wrote %s", path)
+    _say(f"re-matched {len(new)} sample(s) into {out}")
+    sys.exit(_report_diffs(diffs, as_json, out / "rerun"))
 
 
 # --------------------------------------------------------------------------------------------------

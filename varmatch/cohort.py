@@ -123,6 +123,7 @@ class SampleRecord:
     actionable: list[Actionable] = field(default_factory=list)
     n_resistance: int = 0
     error: str | None = None
+    trials: str = ""  # --trials: number of trials found, or "not checked: <reason>"
 
     @property
     def best_tier(self) -> str:
@@ -156,6 +157,11 @@ def record_from_dict(d: dict) -> SampleRecord:
                 drugs=tuple(m.get("drugs", [])), rule=str(m.get("rule", "")),
                 evidence_id=str(m.get("evidence_id", ""))))
     rec.n_resistance = len(d.get("resistance", []))
+    tr = d.get("trials") or {}
+    if tr.get("checked"):
+        rec.trials = str(len(tr.get("studies", [])))
+    elif tr.get("queries") or str(tr.get("reason", "")).startswith("trials not checked"):
+        rec.trials = str(tr["reason"])
     return rec
 
 
@@ -322,7 +328,7 @@ def _record_json(rec: SampleRecord) -> dict:
             "alterations": [list(a) for a in rec.alterations],
             "actionable": [[a.gene, a.alteration, a.tier, a.level, a.therapy, list(a.drugs), a.rule,
                             a.evidence_id] for a in rec.actionable],
-            "n_resistance": rec.n_resistance}
+            "n_resistance": rec.n_resistance, "trials": rec.trials}
 
 
 def _record_from_json(d: dict) -> SampleRecord:
@@ -331,7 +337,7 @@ def _record_from_json(d: dict) -> SampleRecord:
         alterations=[tuple(a) for a in d["alterations"]],
         actionable=[Actionable(g, alt, t, lv, th, tuple(dr), ru, ev)
                     for g, alt, t, lv, th, dr, ru, ev in d["actionable"]],
-        n_resistance=d["n_resistance"])
+        n_resistance=d["n_resistance"], trials=d.get("trials", ""))
 
 
 class Journal:
@@ -900,6 +906,7 @@ def summary_data(s: CohortSummary, c: dict) -> dict:
         "drugs": dict(c["drug"].most_common()),
         "best_tier": {t: c["tier"][t] for t in sorted(c["tier"], key=lambda t: TIER_ORDER.get(t, 9))},
         "failed": [{"sample": a, "error": e} for a, e in s.failed],
+        "trials": {r.sample: r.trials for r in s.records if r.trials},
     }
 
 
@@ -913,10 +920,10 @@ def write_summary(s: CohortSummary) -> list[Path]:
     paths = [out / f"cohort.{n}" for n in ("samples.tsv", "actionable.tsv", "counts.tsv",
                                            "matrix.tsv", "summary.json", "html")]
     _tsv(paths[0], ["sample", "tumor_type", "pathway_alterations", "best_tier",
-                    "actionable_alterations", "drugs", "status"],
+                    "actionable_alterations", "drugs", "status", "trials"],
          ([r.sample, r.tumor_type, "; ".join(a for _g, a, _t in r.alterations), r.best_tier,
            "; ".join(sorted({a.alteration for a in r.actionable})), ",".join(r.drugs),
-           "ok" if r.error is None else f"failed: {r.error}"] for r in s.records))
+           "ok" if r.error is None else f"failed: {r.error}", r.trials] for r in s.records))
     _tsv(paths[1], ["sample", "tumor_type", "gene", "alteration", "tier", "level", "therapy",
                     "drugs", "rule", "evidence_id"],
          ([r.sample, r.tumor_type, a.gene, a.alteration, a.tier, a.level, a.therapy,

@@ -397,6 +397,7 @@ class EvidenceKind(enum.Enum):
 class Direction(enum.Enum):
     SENSITIVITY = "sensitivity"
     RESISTANCE = "resistance"
+    COUNTER_EVIDENCE = "counter_evidence"
 
     def __str__(self) -> str:
         return self.value
@@ -539,6 +540,9 @@ class Evidence:
     # tumor type regardless of genotype): such a row is shown on-label only, never extrapolated.
     biomarker_restricted: bool = True
     source_file: str = ""
+    # OncoTree codes of the population the source enrolled (e.g. a basket of solid tumours):
+    # when given, the row is on-label only for patients within one of them.
+    population: tuple[str, ...] = ()
 
     @property
     def therapy(self) -> str:
@@ -574,6 +578,53 @@ class Match:
                 self.evidence.id)
 
 
+class TrialMatchKind(enum.Enum):
+    """Why a clinical trial is listed, strongest first (the order trials are ranked in)."""
+
+    BIOMARKER = "biomarker"  # the study's own text names the patient's alteration
+    PATHWAY = "pathway or drug class"  # names the gene, pathway, drug or drug class, not the change
+    CONDITION = "condition only"  # found for the patient's condition; its text names none of these
+
+    @property
+    def rank(self) -> int:
+        return list(TrialMatchKind).index(self)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One recruiting interventional study from ClinicalTrials.gov, and why it is listed."""
+
+    nct_id: str
+    title: str
+    phases: tuple[str, ...]
+    status: str
+    conditions: tuple[str, ...]
+    interventions: tuple[str, ...]
+    alterations: tuple[str, ...]  # the patient's alterations whose search found it
+    kind: TrialMatchKind
+    matched: tuple[str, ...] = ()  # the terms its text names (e.g. "AKT1 E17K", "capivasertib")
+    countries: tuple[str, ...] = ()
+    caution: str = ""  # e.g. the biomarker is named in the exclusion criteria
+
+    @property
+    def url(self) -> str:
+        return f"https://clinicaltrials.gov/study/{self.nct_id}"
+
+
+@dataclass(frozen=True)
+class TrialSearch:
+    """The outcome of a trial search: ``checked`` False means the registry was not (fully) asked,
+    and ``reason`` says why; an empty ``trials`` with ``checked`` True means none was found."""
+
+    checked: bool
+    reason: str
+    queries: tuple[str, ...] = ()
+    trials: tuple[Trial, ...] = ()
+
+
 @dataclass(frozen=True)
 class SampleResult:
     """Everything varmatch knows about one sample after matching."""
@@ -590,3 +641,4 @@ class SampleResult:
     kb_version: str = ""
     kb_checksum: str = ""
     context: tuple[str, ...] = field(default=())
+    trials: TrialSearch | None = None  # None: not requested (--trials)

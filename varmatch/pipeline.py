@@ -36,6 +36,7 @@ class Options:
     clinical: str | None = None  # MAF clinical sidecar: sample -> ONCOTREE_CODE
     amp_threshold: float = 5.0  # absolute copy number at or above which a gene is amplified
     del_threshold: float = 0.5  # absolute copy number at or below which a gene is deeply deleted
+    trials: object | None = None  # a varmatch.trials.TrialsConfig: search ClinicalTrials.gov
 
 
 def resolve_tumor_type(requested: str | None, stated: str | None, tree: OncoTree,
@@ -95,13 +96,18 @@ class Engine:
         matches = []
         if with_matches:
             matches = tier_all(match(alterations, self.kb.evidence, self.roles), tumor, self.tree)
-        return SampleResult(
+        result = SampleResult(
             sample=sc.sample, tumor_type=tumor, tumor_type_name=self.tree.name(tumor),
             build=sc.build, input_path=input_path, alterations=tuple(alterations),
             matches=tuple(matches), excluded=tuple(excluded), notes=tuple(notes),
             kb_version=self.kb.manifest.version, kb_checksum=self.kb.manifest.checksum,
             context=tuple(self.context(tumor)),
         )
+        if with_matches and self.opts.trials is not None:
+            from varmatch import trials
+
+            result = trials.attach(result, self.opts.trials, self.kb.drugs, self.tree)
+        return result
 
     def context(self, tumor: str) -> list[str]:
         return _context_lines(self.kb, tumor, self.tree)

@@ -14,8 +14,9 @@ AMP/ASCO/CAP 2017 (Li et al., PMID 27993330) puts "FDA-approved therapies for di
 types" at level C; we also lower small studies (level C) from another tumor type to D, because
 for the patient's tumor type they are no more than a few reports without consensus. Rows whose
 tumor type is the OncoTree root (TISSUE) or MIXED (tumor-agnostic approvals, basket trials that
-enrolled on the biomarker across tumor types, e.g. NCI-MATCH) are on-label for every tumor type:
-their level already says how strong that tumor-agnostic evidence is. Siblings are not on-label: HNSC evidence is off-label for NPC even though
+enrolled on the biomarker across tumor types, e.g. NCI-MATCH) are on-label for every tumor type
+within the population the source enrolled (``population``, e.g. solid tumours only); their level
+already says how strong that tumor-agnostic evidence is. Siblings are not on-label: HNSC evidence is off-label for NPC even though
 both sit under HEAD_NECK.
 
 Alongside, the OncoKB-style level and the ESCAT tier where the mapping is defined
@@ -55,10 +56,28 @@ _KIND_PHRASE = {
 _CLINICAL = frozenset(EvidenceKind) - {EvidenceKind.PRECLINICAL}
 
 
-def relation(patient: str, evidence_type: str, tree: OncoTree) -> TumorRelation:
-    if evidence_type in TUMOR_AGNOSTIC or tree.is_within(patient, evidence_type):
+def relation(patient: str, evidence_type: str, tree: OncoTree,
+             population: tuple[str, ...] = ()) -> TumorRelation:
+    """On-label when the patient's tumor type is the row's (or below it in OncoTree). A row with
+    an enrolled ``population`` (OncoTree codes, e.g. the solid tumours of a basket) is on-label
+    only within one of those codes, whatever its tumor type; without one, a tumor-agnostic row
+    (TISSUE/MIXED) is on-label everywhere."""
+    if population:
+        scope = population
+    else:
+        scope = (ROOT,) if evidence_type in TUMOR_AGNOSTIC else (evidence_type,)
+    if any(code == ROOT or tree.is_within(patient, code) for code in scope):
         return TumorRelation.ON_LABEL
     return TumorRelation.OFF_LABEL
+
+
+def population_text(population: tuple[str, ...], tree: OncoTree) -> str:
+    """'BRCA, IBC, MBC', or for a list of nearly all tissues 'every tissue except Hematopoietic'."""
+    tissues = set(tree.children(ROOT))
+    missing = tissues - set(population)
+    if set(population) <= tissues and 0 < len(missing) <= 3:
+        return "every tissue except " + ", ".join(tree.name(c) for c in sorted(missing))
+    return ", ".join(population)
 
 
 def level_for_patient(row_level: EvidenceLevel, rel: TumorRelation) -> tuple[EvidenceLevel, str]:
@@ -76,6 +95,8 @@ def tier_of(level: EvidenceLevel) -> Tier:
 def oncokb_level(c: Candidate, rel: TumorRelation) -> str:
     """OncoKB-style therapeutic level (1, 2, 3A, 3B, 4, R1, R2) where the mapping is defined."""
     ev = c.evidence
+    if ev.direction is Direction.COUNTER_EVIDENCE:
+        return ""
     clinical = ev.kind in _CLINICAL and ev.kind is not EvidenceKind.CASE_REPORT
     if ev.direction is Direction.RESISTANCE:
         if rel is TumorRelation.ON_LABEL and ev.level in (EvidenceLevel.A, EvidenceLevel.B):
@@ -93,7 +114,7 @@ def oncokb_level(c: Candidate, rel: TumorRelation) -> str:
 def escat_tier(c: Candidate, rel: TumorRelation) -> str:
     """ESCAT tier (Mateo et al. 2018) where the mapping is defined; '' otherwise."""
     ev = c.evidence
-    if ev.direction is Direction.RESISTANCE or ev.kind is EvidenceKind.CASE_REPORT:
+    if ev.direction is not Direction.SENSITIVITY or ev.kind is EvidenceKind.CASE_REPORT:
         return ""
     if ev.kind is EvidenceKind.PRECLINICAL:
         return "IV-A"
@@ -112,7 +133,7 @@ def escat_tier(c: Candidate, rel: TumorRelation) -> str:
 
 def tier_candidate(c: Candidate, patient: str, tree: OncoTree) -> Match:
     ev = c.evidence
-    rel = relation(patient, ev.tumor_type, tree)
+    rel = relation(patient, ev.tumor_type, tree, ev.population)
     level, rule = level_for_patient(ev.level, rel)
     tier = tier_of(level)
     why = explain(c, patient, rel, level, tier, rule, tree)
@@ -128,20 +149,30 @@ def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel
         source += f" ({ev.regulatory})"
     where = f"{tree.name(ev.tumor_type)} ({ev.tumor_type})"
     alts = ", ".join(str(a) for a in c.alterations)
-    effect = "response to" if ev.direction is Direction.SENSITIVITY else "resistance to"
+    effect = {Direction.SENSITIVITY: "response to", Direction.RESISTANCE: "resistance to",
+              Direction.COUNTER_EVIDENCE: "no benefit from"}[ev.direction]
     head = (f"Tier {tier} (level {level}): {source} links {ev.biomarker} to {effect} "
             f"{ev.therapy} in {where}; {alts} meets it at the {c.rung} rung.")
-    if not ev.biomarker_restricted:
-        head += (" The source does not restrict this therapy to the biomarker: it applies to the "
-                 "tumor type whatever the genotype.")
     if rule == "on-label":
-        if ev.tumor_type in TUMOR_AGNOSTIC:
+        if ev.population:
+            rel_text = (f"{patient} lies within the population the source covers "
+                        f"({population_text(ev.population, tree)}), so the row's level {ev.level} "
+                        "stands.")
+        elif ev.tumor_type in TUMOR_AGNOSTIC:
             rel_text = "The evidence is tumor-agnostic, so it applies to this tumor type."
         elif patient == ev.tumor_type:
             rel_text = f"This is the patient's tumor type ({patient}), so the row's level {ev.level} stands."
         else:
             rel_text = (f"{patient} lies within {ev.tumor_type} in OncoTree, so the row's level "
                         f"{ev.level} stands.")
+    elif ev.population:
+        rel_text = (f"{patient} is outside the population the source covers "
+                    f"({population_text(ev.population, tree)}): level-{ev.level} evidence is no more than "
+                    f"level {level} for this tumor type.")
+        broader = [c for c in ev.population if patient != ROOT and tree.is_within(c, patient)]
+        if broader:
+            rel_text += (f" {patient} is broader than {', '.join(broader)}: if the tumor is one "
+                         "of those, give that OncoTree code.")
     elif rule == "off-label-AB":
         rel_text = (f"{patient} is not within {ev.tumor_type}: level-{ev.level} evidence from another "
                     "tumor type is level C for this one (AMP/ASCO/CAP 2017).")
@@ -152,12 +183,28 @@ def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel
 
 
 def tier_all(candidates: list[Candidate], patient: str, tree: OncoTree) -> list[Match]:
-    """Tier every candidate; rows not tied to their biomarker (``biomarker_restricted: false``)
-    are kept on-label only: outside their tumor type they say nothing about this alteration."""
-    matches = [tier_candidate(c, patient, tree) for c in candidates]
-    matches = [m for m in matches
-               if m.evidence.biomarker_restricted or m.relation is TumorRelation.ON_LABEL]
+    """Tier every candidate. Rows not tied to their biomarker (``biomarker_restricted: false``,
+    e.g. a histology approval that did not select on any gene) give no biomarker level and no
+    tier: a biomarker level comes only from evidence that selected on, or analysed, the
+    biomarker. They are left out of the ranked options; such a source belongs in the tumor
+    type's clinical context (context.yaml), where the report shows it whatever the genotype."""
+    kept = [c for c in candidates if c.evidence.biomarker_restricted]
+    kept = [c for c in kept if not any(_supersedes(o, c) for o in kept)]
+    matches = [tier_candidate(c, patient, tree) for c in kept]
     return sorted(matches, key=Match.sort_key)
+
+
+def _supersedes(a: Candidate, b: Candidate) -> bool:
+    """``a`` makes ``b`` redundant for these alterations: the same source (a shared citation) says
+    something more specific (a narrower rung) and at least as strong (level) about the same
+    therapy, direction and population - e.g. a label row listing its companion test's variants
+    supersedes the same source's lower row for variants outside that list."""
+    ea, eb = a.evidence, b.evidence
+    return (ea.id != eb.id and a.alterations == b.alterations
+            and (ea.drugs, ea.partners, ea.direction, ea.tumor_type, ea.population)
+            == (eb.drugs, eb.partners, eb.direction, eb.tumor_type, eb.population)
+            and a.rung.rank < b.rung.rank and ea.level.rank <= eb.level.rank
+            and bool({c.id for c in ea.citations} & {c.id for c in eb.citations}))
 
 
 def alteration_tier(alt: Alteration, matches: list[Match]) -> Tier:

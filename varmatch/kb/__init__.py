@@ -65,6 +65,7 @@ EVIDENCE_SCHEMA = {
         "curated": {"type": "string", "format": "date"},
         "note": {"type": "string"},
         "biomarker_restricted": {"type": "boolean"},
+        "population": {"type": "array", "minItems": 1, "items": {"type": "string"}},
     },
     "$defs": {
         "biomarker": {
@@ -294,6 +295,7 @@ def _row_to_evidence(row: dict, where: str, problems: list[str]) -> Evidence | N
         regulatory=row.get("regulatory", ""),
         biomarker_restricted=row.get("biomarker_restricted", True),
         source_file="evidence.yaml",
+        population=tuple(str(c).upper() for c in row.get("population", ())),
     )
 
 
@@ -353,6 +355,9 @@ def cross_check(kb: Knowledgebase, strict: bool = False) -> list[str]:
                 problems.append(f"{where}: drug {drug!r} is not in drugs.yaml")
         if not tree.has(ev.tumor_type):
             problems.append(f"{where}: tumor_type {ev.tumor_type} is not an OncoTree code")
+        for code in ev.population:
+            if not tree.has(code):
+                problems.append(f"{where}: population {code} is not an OncoTree code")
         for c in ev.citations:
             if not CITATION_RE.match(c.id):
                 problems.append(f"{where}: citation {c.id!r} is not PMID:/PMC:/DOI:/NCT/FDA:<url>")

@@ -40,7 +40,7 @@ def register(name: str, suffix: str, description: str):
 
 
 def _load_builtin() -> None:
-    from varmatch.writers import html, json_writer, multiqc, tsv, vcf_out  # noqa: F401
+    from varmatch.writers import html, json_writer, multiqc, trials_tsv, tsv, va, vcf_out  # noqa: F401  # noqa: F401
 
 
 def get(name: str) -> WriterSpec:

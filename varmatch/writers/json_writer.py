@@ -7,6 +7,7 @@ import json
 from varmatch import RESEARCH_USE, __version__
 from varmatch.models import Alteration, Match, SampleResult
 from varmatch.tiers import alteration_tier
+from varmatch.trials import trials_dict
 from varmatch.writers import register
 
 SCHEMA_VERSION = "1.0"
@@ -93,6 +94,7 @@ def result_dict(r: SampleResult) -> dict:
                      for e in r.excluded],
         "notes": list(r.notes),
         "clinical_context": list(r.context),
+        "trials": trials_dict(r.trials),
     }
 
 
