@@ -243,8 +243,9 @@ def read_maf(
     """Yield one :class:`SampleCalls` per ``Tumor_Sample_Barcode`` (only ``sample`` if given).
 
     ``stream`` (cohort mode): yield each sample as soon as the next barcode starts, so a MAF sorted
-    by sample is processed while it is read. A sample that comes back after others (an unsorted
-    MAF) is logged and yielded again, complete, at the end of the file."""
+    by sample is processed while it is read. Once a sample comes back after others (an unsorted
+    MAF) this is logged and the rest is buffered as without ``stream``: the samples not yet
+    yielded, and again (complete) those yielded early that came back, follow at the end."""
     if not head_bytes(path).strip():
         raise InputError("file is empty; expected a MAF with a Hugo_Symbol ... header", path)
     tumor_types = read_clinical(clinical) if clinical else {}
@@ -255,7 +256,7 @@ def read_maf(
     n_rows = 0
     current: str | None = None
     emitted: set[str] = set()
-    again: dict[str, None] = {}  # streamed samples that reappeared: yielded again at the end
+    again: set[str] = set()  # streamed samples that reappeared: yielded again at the end
     with open_text(path) as fh:
         header: list[str] | None = None
         col: dict[str, int] = {}
@@ -285,16 +286,17 @@ def read_maf(
             if sample and sample_id != sample:
                 continue
             if stream and sample_id != current:
-                if current is not None and current not in again:
+                if current is not None and not again:  # still sorted so far
                     yield _finished(by_sample[current], clinical, tumor_types, path)
                     emitted.add(current)
                 current = sample_id
                 if sample_id in emitted and sample_id not in again:
                     if not again:
                         log.warning("%s:%d: the MAF is not sorted by Tumor_Sample_Barcode (%s "
-                                    "comes back after other samples); samples that come back are "
-                                    "redone at the end of the file", path, n, sample_id)
-                    again[sample_id] = None
+                                    "comes back after other samples); the rest is read before "
+                                    "samples are handed on, and those of the %d handed on already "
+                                    "that come back are redone", path, n, sample_id, len(emitted))
+                    again.add(sample_id)
             sc = by_sample.get(sample_id)
             if sc is None:
                 sc = by_sample[sample_id] = SampleCalls(
@@ -329,8 +331,9 @@ def read_maf(
     if n_rows == 0:
         raise FormatError("MAF has a header but no data rows", path, n + 1)
     if stream:
-        for sid in ([current] if current is not None and current not in again else []) + list(again):
-            yield _finished(by_sample[sid], clinical, tumor_types, path)
+        for sid, sc in by_sample.items():
+            if sid not in emitted or sid in again:
+                yield _finished(sc, clinical, tumor_types, path)
         log.info("%s: %d rows, %d outside pathway genes skipped, %d samples%s", path, n_rows,
                  skipped, len(by_sample), f", {len(again)} redone (unsorted)" if again else "")
         return
