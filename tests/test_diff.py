@@ -64,7 +64,7 @@ def test_rerun_against_a_changed_kb_names_changed_options_for_the_akt1_patient_o
     assert "VM000" not in breast and "option" not in breast
     assert "knowledgebase version" in breast and "-> 2099.01.01" in breast
     assert npc.startswith(" clinically relevant change")
-    assert "- option removed: ipatasertib [VM0007] for AKT1 p.E17K: Tier II, level C" in npc
+    assert "- option removed: ipatasertib [VM0007] for AKT1 p.E17K: Tier II, level D" in npc
     assert ("~ tier changed: capivasertib [VM0006] for AKT1 p.E17K: Tier II (level C) -> "
             "Tier II (level D)") in npc
     assert "before: Tier II (level C)" in npc and "after:  Tier II (level D)" in npc

@@ -82,14 +82,20 @@ def test_activating_class_needs_an_oncogene():
     assert match([mut("PTEN", "R130G")], [row], ROLES) == []
 
 
-def test_any_of_composite_takes_the_most_specific_member():
+def test_any_of_composite_tiers_each_of_its_alterations():
+    """Issue 10 §4: a composite (PIK3CA or AKT1 or PTEN) row meets every qualifying alteration,
+    each at its own rung, not only the sample's best one."""
     bm = Biomarker(any_of=(
         Biomarker(gene="PIK3CA", alteration_class=AlterationClass.ACTIVATING),
         Biomarker(gene="AKT1", protein=ProteinChange.parse("E17K")),
         Biomarker(gene="PTEN", alteration_class=AlterationClass.LOSS_OF_FUNCTION),
     ), label="PIK3CA/AKT1/PTEN alteration")
-    [c] = match([E17K, mut("PIK3CA", "H1047R")], [ev("VM9005", bm)], ROLES)
-    assert c.rung is MatchRung.EXACT and str(c.alterations[0]) == "AKT1 p.E17K"
+    cands = match([E17K, mut("PIK3CA", "H1047R"),
+                   mut("PIK3CA", "V344M", Oncogenicity.VUS, hotspot=False)],
+                  [ev("VM9005", bm)], ROLES)
+    got = {str(c.alterations[0]): c.rung for c in cands}
+    # V344M is a VUS, not activating: no match for it
+    assert got == {"AKT1 p.E17K": MatchRung.EXACT, "PIK3CA p.H1047R": MatchRung.CLASS}
 
 
 def test_all_of_needs_every_member():

@@ -158,8 +158,12 @@ def test_pten_3d_hotspot_residue_with_observed_alt_is_likely_oncogenic_not_hotsp
 # -- rule 8: truncating changes --------------------------------------------------------------------
 def test_pten_r130_stop_is_likely_oncogenic_truncation_in_tumor_suppressor():
     onc, reason, hotspot = call(mutation("PTEN", "R130*", Consequence.STOP_GAINED))
-    assert (onc, hotspot) == (Oncogenicity.LIKELY_ONCOGENIC, False)
+    # issue 10 §4: R130 is a cancerhotspots residue where the stop itself was seen (38 tumors)
+    assert (onc, hotspot) == (Oncogenicity.LIKELY_ONCOGENIC, True)
     assert "truncating change in PTEN, a tumor suppressor" in reason
+    assert "hotspot residue R130, where the stop was observed in 38 tumors" in reason
+    # a stop at a hotspot residue where no stop was observed is not a hotspot hit (R173: no '*')
+    assert call(mutation("PTEN", "R173*", Consequence.STOP_GAINED))[2] is False
 
 
 def test_tsc2_frameshift_is_likely_oncogenic_truncation():

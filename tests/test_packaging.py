@@ -19,7 +19,10 @@ def test_wheel_ships_knowledgebase_and_runs_outside_the_source_tree(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("varmatch/knowledgebase/evidence.yaml", "varmatch/knowledgebase/MANIFEST",
                    "varmatch/data/transcripts.tsv", "varmatch/data/oncotree.tsv",
-                   "varmatch/data/hotspots.tsv", "varmatch/schemas/result.schema.json"):
+                   "varmatch/data/hotspots.tsv", "varmatch/schemas/result.schema.json",
+                   "varmatch/knowledgebase/civic/evidence.json",
+                   "varmatch/knowledgebase/civic/doid_oncotree.tsv",
+                   "varmatch/data/oncotree_aliases.tsv"):
         assert needed in names, f"{needed} missing from {wheel.name}"
 
     # a fresh venv that sees the already-installed dependencies, but not the source tree
@@ -36,6 +39,7 @@ def test_wheel_ships_knowledgebase_and_runs_outside_the_source_tree(tmp_path):
     assert p.returncode == 0, p.stderr.decode()
     data = json.loads(p.stdout)
     assert [a["alteration"] for a in data["alterations"]] == ["AKT1 p.E17K"]
+    assert data["civic_release"] == "2024-08-01"  # the installed wheel loads its CIViC layer
     loc = subprocess.run([str(py), "-c", "import varmatch; print(varmatch.__file__)"],
                          cwd=elsewhere, capture_output=True, text=True, check=True).stdout
     assert str(REPO) not in loc, "ran the source tree, not the installed wheel"

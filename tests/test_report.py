@@ -199,7 +199,9 @@ def test_breast_summary_shows_tier_i_and_resistance_apart(breast):
     resistance = html[html.index('id="resistance-1"'):html.index('id="alterations-1"')]
     therapies = html[html.index('id="therapies-1"'):html.index('id="resistance-1"')]
     res_ids = {m.evidence.id for m in breast.matches if m.evidence.direction.value == "resistance"}
-    assert res_ids and all(i in resistance and i not in therapies for i in res_ids)
+    # a resistance match is a block of its own only in the resistance section (the therapy section
+    # may name it as a qualifier of an option sharing its drug)
+    assert res_ids and all(f"-{i}-" in resistance and f"-{i}-" not in therapies for i in res_ids)
     assert {a["data-gene"] for a in page.all("figure", class_="lollipop")} == {"PIK3CA", "PTEN"}
     assert [t for t in page.all("table") if t.get("data-tier") == "I"]
 
@@ -390,7 +392,9 @@ def test_multiqc_custom_content_parses(npc, breast, tmp_path):
         rows[table[0]["Sample"]] = table[0]
     assert rows["NPC-017-T"]["best_tier"] == "II" and rows["NPC-017-T"]["alterations"] == "1"
     assert rows["NPC-017-T"]["top_therapy"].startswith("capivasertib (Tier II")
-    assert rows["BRCA-042"]["best_tier"] == "I" and rows["BRCA-042"]["resistance_matches"] == "2"
+    n_res = sum(1 for m in breast.matches if m.evidence.direction.value == "resistance")
+    assert n_res >= 2  # curated rows plus the imported CIViC layer
+    assert rows["BRCA-042"]["best_tier"] == "I" and rows["BRCA-042"]["resistance_matches"] == str(n_res)
 
 
 # ---------------------------------------------------------------------------------------- determinism

@@ -122,3 +122,15 @@ def test_grch37_sample_without_bundled_digest_has_no_vrs_id():
     members = [m for s in json.loads(p.stdout)["statements"]
                for m in s["proposition"]["subjectVariant"]["members"]]
     assert members and all("id" not in m and m["type"] == "Variation" for m in members)
+
+
+def test_counter_evidence_is_a_disputing_sensitivity_statement():
+    """CIViC EID231 (AKT1 E17K: no benefit from MK-2206) disputes, never supports, sensitivity."""
+    p = subprocess.run([sys.executable, "-m", "varmatch", "run",
+                        SAMPLES / "npc_akt1_e17k.mutect2.GRCh38.vcf.gz", "-t", "NPC", "-o", "-",
+                        "--formats", "va"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    st = {s["extensions"][0]["value"]: s for s in json.loads(p.stdout)["statements"]}
+    assert st["EID231"]["direction"] == "disputes"
+    assert st["EID231"]["proposition"]["predicate"] == "predictsSensitivityTo"
+    assert st["VM0006"]["direction"] == "supports"

@@ -277,7 +277,8 @@ def kb_validate(strict, kb_path):
     from varmatch import kb as kbmod
 
     k = kbmod.load(kb_path, strict=strict)
-    click.echo(f"knowledgebase {k.manifest.version}: {len(k.evidence)} evidence rows, "
+    civic = f" + {len(k.imported)} CIViC {k.civic_release}" if k.imported else ""
+    click.echo(f"knowledgebase {k.manifest.version}: {len(k.evidence)} evidence rows{civic}, "
                f"{len(k.references)} references, {len(k.drugs)} drugs, {len(k.genes)} genes: OK")
 
 
@@ -299,7 +300,7 @@ def kb_list(kb_path):
     from varmatch import kb as kbmod
 
     k = kbmod.load(kb_path) if kb_path else kbmod.bundled()
-    for ev in k.evidence:
+    for ev in k.all_evidence:
         click.echo("\t".join([ev.id, str(ev.biomarker), ev.therapy, ev.direction.value,
                               ev.tumor_type, ev.kind.value, ev.level.value,
                               ",".join(c.id for c in ev.citations)]))
@@ -314,7 +315,7 @@ def kb_show(name, kb_path):
 
     k = kbmod.load(kb_path) if kb_path else kbmod.bundled()
     key = name.lower()
-    rows = [ev for ev in k.evidence if name.upper() in ev.biomarker.genes
+    rows = [ev for ev in k.all_evidence if name.upper() in ev.biomarker.genes
             or key in ev.drugs or key in ev.partners]
     if not rows:
         raise UsageError(f"no evidence row names {name!r}; genes: {', '.join(sorted(k.genes))}")
@@ -322,6 +323,29 @@ def kb_show(name, kb_path):
         click.echo(f"{ev.id}  {ev.biomarker}  →  {ev.therapy}  [{ev.direction}; {ev.tumor_type}; "
                    f"{ev.kind}; level {ev.level}]\n    {ev.summary}\n    "
                    + ", ".join(c.id for c in ev.citations))
+
+
+@kb.command("update")
+@click.argument("source", type=click.Choice(["civic"]))
+@click.option("--release", default="latest", show_default=True,
+              help="CIViC release: DD-Mon-YYYY (a monthly release), nightly, or latest (= nightly).")
+@click.option("--base-url", default=None, help="Download root (default: https://civicdb.org/downloads).")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request.")
+def kb_update(source, release, base_url, timeout):
+    """Download a newer CIViC release into the user cache, map and validate it, and print what
+    changed. Later runs use it (its date is in every result); VARMATCH_CIVIC=bundled or --kb pins.
+    On any failure the current layer is kept."""
+    from varmatch import kb as kbmod
+    from varmatch.kb import civic
+
+    k = kbmod.load(None)
+    res = civic.update(release, base_url or civic.CIVIC_BASE_URL, k, kbmod.cache_dir(), timeout)
+    click.echo(f"CIViC {res.release}: {res.rows} rows ({res.unmapped} items not mapped; see "
+               f"{res.folder / 'UNMAPPED.md'})")
+    for label, ids in (("added", res.added), ("removed", res.removed), ("changed", res.changed)):
+        shown = ", ".join(ids[:20]) + (f" ... (+{len(ids) - 20})" if len(ids) > 20 else "")
+        click.echo(f"  {label}: {len(ids)}" + (f": {shown}" if ids else ""))
+    click.echo(f"now in use: {res.folder} (set VARMATCH_CIVIC=bundled to pin the bundled layer)")
 
 
 @kb.command("tumor-types")

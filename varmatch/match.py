@@ -32,7 +32,10 @@ def in_class(alt: Alteration, cls: AlterationClass, role: str) -> bool:
     - activating: a mutation in an oncogene that is a hotspot or classed (likely) oncogenic;
     - hotspot: hits a cancerhotspots residue (as classed by the annotate stage);
     - oncogenic: classed oncogenic or likely oncogenic, any mechanism;
+    - oncogenic_mutation: a (likely) oncogenic mutation: never a copy-number change or fusion
+      (CIViC "MUTATION": the cohorts were sequenced, not copy-number typed);
     - truncating: nonsense, frameshift, splice donor/acceptor, start lost;
+    - frameshift: a frameshift only (CIViC "FRAMESHIFT TRUNCATION");
     - loss_of_function: truncating, deep deletion, or a (likely) oncogenic mutation in a tumor
       suppressor (known LoF missense such as PTEN R130G/Q, C124S);
     - amplification / deletion / fusion: the copy-number or structural event itself.
@@ -44,6 +47,11 @@ def in_class(alt: Alteration, cls: AlterationClass, role: str) -> bool:
         return is_mut and alt.hotspot
     if cls is AlterationClass.ONCOGENIC:
         return alt.oncogenicity in _ONCOGENIC
+    if cls is AlterationClass.ONCOGENIC_MUTATION:
+        return is_mut and alt.oncogenicity in _ONCOGENIC
+    if cls is AlterationClass.FRAMESHIFT:
+        return is_mut and (alt.consequence is Consequence.FRAMESHIFT
+                           or (alt.protein is not None and alt.protein.kind == "frameshift"))
     if cls is AlterationClass.TRUNCATING:
         return is_mut and alt.consequence is not None and alt.consequence.is_truncating
     if cls is AlterationClass.LOSS_OF_FUNCTION:
@@ -72,7 +80,13 @@ def rung_for(bm: Biomarker, alt: Alteration, roles: dict[str, str]) -> MatchRung
     if bm.gene != alt.gene:
         return None
     if bm.protein is not None:
-        return MatchRung.EXACT if alt.protein is not None and str(alt.protein) == str(bm.protein) else None
+        if alt.protein is None:
+            return None
+        if bm.protein.kind == "frameshift" and not bm.protein.alt and bm.protein.fs_stop is None:
+            # "V317fs" names the frameshift at codon 317, whatever its new residue and stop
+            hit = alt.protein.kind == "frameshift" and alt.protein.start == bm.protein.start
+            return MatchRung.EXACT if hit else None
+        return MatchRung.EXACT if str(alt.protein) == str(bm.protein) else None
     if bm.codon is not None:
         return MatchRung.CODON if _protein_altering(alt) and bm.codon in alt.protein.codons else None
     if bm.residues is not None:
@@ -127,8 +141,9 @@ def match(alterations: Iterable[Alteration], evidence: Iterable[Evidence],
           roles: dict[str, str]) -> list[Candidate]:
     """Every (evidence row, alteration) pair that meets the row's biomarker.
 
-    A simple biomarker yields one candidate per matching alteration; a composite yields one
-    candidate for the sample (its best way of being met).
+    A simple biomarker yields one candidate per matching alteration, and so does an ``any_of``
+    composite (each alteration that meets any member, at its own best rung: every qualifying
+    alteration is tiered); an ``all_of`` composite yields one candidate for the sample.
     """
     alts = list(alterations)
     by_gene: dict[str, list[Alteration]] = {}
@@ -139,7 +154,13 @@ def match(alterations: Iterable[Alteration], evidence: Iterable[Evidence],
         bm = ev.biomarker
         if not (bm.genes & by_gene.keys()):
             continue
-        if bm.any_of or bm.all_of:
+        if bm.any_of:
+            for alt in alts:
+                m = _match(bm, [alt], roles)
+                if m:
+                    out.append(Candidate(ev, m[1], m[0]))
+            continue
+        if bm.all_of:
             m = _match(bm, alts, roles)
             if m:
                 out.append(Candidate(ev, m[1], m[0]))

@@ -378,13 +378,16 @@ class EvidenceKind(enum.Enum):
 
     REGULATORY = "regulatory_label"
     GUIDELINE = "guideline"
+    VALIDATED = "validated_association"  # CIViC level A: proven/consensus association
     PHASE3 = "phase3"
     PHASE2 = "phase2"
     BASKET = "basket"
     PHASE1 = "phase1"
+    CLINICAL = "clinical_study"  # CIViC level B: patient data, study design not coded
     RETROSPECTIVE = "retrospective"
     CASE_REPORT = "case_report"
     PRECLINICAL = "preclinical"
+    INFERENTIAL = "inferential"  # CIViC level E: indirect evidence
 
     @property
     def rank(self) -> int:
@@ -397,7 +400,9 @@ class EvidenceKind(enum.Enum):
 class Direction(enum.Enum):
     SENSITIVITY = "sensitivity"
     RESISTANCE = "resistance"
-    COUNTER_EVIDENCE = "counter_evidence"
+    # the source looked for benefit from the therapy with this biomarker and did not find it
+    # (CIViC "Does Not Support" a sensitivity): it qualifies sensitivity options, never one itself
+    COUNTER_EVIDENCE = "counter-evidence"
 
     def __str__(self) -> str:
         return self.value
@@ -426,7 +431,9 @@ class AlterationClass(enum.Enum):
     ACTIVATING = "activating"  # hotspot or known activating change in an oncogene
     HOTSPOT = "hotspot"  # a cancerhotspots residue
     ONCOGENIC = "oncogenic"  # oncogenic or likely oncogenic (any mechanism)
+    ONCOGENIC_MUTATION = "oncogenic_mutation"  # a (likely) oncogenic mutation; never CN or fusion
     TRUNCATING = "truncating"  # nonsense, frameshift, splice site, start lost
+    FRAMESHIFT = "frameshift"  # a frameshift only
     LOSS_OF_FUNCTION = "loss_of_function"  # truncating, deep deletion, or known LoF missense
     AMPLIFICATION = "amplification"
     DELETION = "deletion"
@@ -543,6 +550,10 @@ class Evidence:
     # OncoTree codes of the population the source enrolled (e.g. a basket of solid tumours):
     # when given, the row is on-label only for patients within one of them.
     population: tuple[str, ...] = ()
+    layer: str = "curated"  # "curated" (hand-verified) or "civic" (imported CIViC release)
+    source_url: str = ""  # the source record (CIViC evidence item URL)
+    disease: str = ""  # the source's own disease name, where it is not an OncoTree code
+    rating: int | None = None  # CIViC evidence rating (1-5 stars)
 
     @property
     def therapy(self) -> str:
@@ -571,6 +582,11 @@ class Match:
     why: str  # the plain sentence
     oncokb_level: str = ""
     escat_tier: str = ""
+    # resistance / counter-evidence matches in the same sample sharing a drug with this option
+    qualifiers: tuple[Match, ...] = ()
+    sources: tuple[str, ...] = ()  # layers citing this option, e.g. ("curated", "civic")
+    merged: tuple[Evidence, ...] = ()  # imported rows that say the same thing, folded in here
+    conflict: str = ""  # where a curated and an imported row disagree (the curated row wins)
 
     def sort_key(self) -> tuple:
         return (self.evidence.direction is not Direction.SENSITIVITY, self.tier.rank,
@@ -640,5 +656,6 @@ class SampleResult:
     notes: tuple[str, ...] = ()
     kb_version: str = ""
     kb_checksum: str = ""
+    civic_release: str = ""  # date of the CIViC layer used ("" when none)
     context: tuple[str, ...] = field(default=())
     trials: TrialSearch | None = None  # None: not requested (--trials)

@@ -50,6 +50,8 @@ def resolve_tumor_type(requested: str | None, stated: str | None, tree: OncoTree
             notes.append(f"the input states tumor type {stated!r}, which is not an OncoTree code")
     if requested:
         code = tree.resolve(requested)
+        if tree.alias_note(requested):
+            notes.append(tree.alias_note(requested))
         if stated_code and stated_code != code:
             notes.append(f"--tumor-type {code} overrides the tumor type stated in the input "
                          f"({stated_code})")
@@ -95,12 +97,13 @@ class Engine:
         tumor = resolve_tumor_type(tumor_type, sc.tumor_type, self.tree, notes)
         matches = []
         if with_matches:
-            matches = tier_all(match(alterations, self.kb.evidence, self.roles), tumor, self.tree)
+            matches = tier_all(match(alterations, self.kb.all_evidence, self.roles), tumor, self.tree)
         result = SampleResult(
             sample=sc.sample, tumor_type=tumor, tumor_type_name=self.tree.name(tumor),
             build=sc.build, input_path=input_path, alterations=tuple(alterations),
             matches=tuple(matches), excluded=tuple(excluded), notes=tuple(notes),
-            kb_version=self.kb.manifest.version, kb_checksum=self.kb.manifest.checksum,
+            kb_version=self.kb.manifest.version, kb_checksum=self.kb.checksum,
+            civic_release=self.kb.civic_release,
             context=tuple(self.context(tumor)),
         )
         if with_matches and self.opts.trials is not None:

@@ -26,6 +26,8 @@ on their own axis and never mixed into the sensitivity ranking.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from varmatch.kb.oncotree import OncoTree
 from varmatch.match import Candidate
 from varmatch.models import (
@@ -52,6 +54,9 @@ _KIND_PHRASE = {
     EvidenceKind.RETROSPECTIVE: "a retrospective study",
     EvidenceKind.CASE_REPORT: "a case report",
     EvidenceKind.PRECLINICAL: "preclinical studies",
+    EvidenceKind.VALIDATED: "a validated association",
+    EvidenceKind.CLINICAL: "clinical data",
+    EvidenceKind.INFERENTIAL: "inferential evidence",
 }
 _CLINICAL = frozenset(EvidenceKind) - {EvidenceKind.PRECLINICAL}
 
@@ -133,7 +138,9 @@ def escat_tier(c: Candidate, rel: TumorRelation) -> str:
 
 def tier_candidate(c: Candidate, patient: str, tree: OncoTree) -> Match:
     ev = c.evidence
-    rel = relation(patient, ev.tumor_type, tree, ev.population)
+    # an imported row whose disease has no OncoTree code is always another tumor type
+    rel = (relation(patient, ev.tumor_type, tree, ev.population) if ev.tumor_type
+           else TumorRelation.OFF_LABEL)
     level, rule = level_for_patient(ev.level, rel)
     tier = tier_of(level)
     why = explain(c, patient, rel, level, tier, rule, tree)
@@ -147,12 +154,19 @@ def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel
     source = _KIND_PHRASE[ev.kind]
     if ev.regulatory:
         source += f" ({ev.regulatory})"
-    where = f"{tree.name(ev.tumor_type)} ({ev.tumor_type})"
+    if ev.layer == "civic":
+        source += f" (CIViC {ev.id})"
+    where = (f"{tree.name(ev.tumor_type)} ({ev.tumor_type})" if ev.tumor_type
+             else f"{ev.disease or 'an unspecified disease'} (no OncoTree code)")
     alts = ", ".join(str(a) for a in c.alterations)
-    effect = {Direction.SENSITIVITY: "response to", Direction.RESISTANCE: "resistance to",
-              Direction.COUNTER_EVIDENCE: "no benefit from"}[ev.direction]
-    head = (f"Tier {tier} (level {level}): {source} links {ev.biomarker} to {effect} "
-            f"{ev.therapy} in {where}; {alts} meets it at the {c.rung} rung.")
+    if ev.direction is Direction.COUNTER_EVIDENCE:
+        head = (f"Tier {tier} (level {level}) counter-evidence: {source} does not support "
+                f"{ev.biomarker} predicting response to {ev.therapy} in {where}; {alts} meets "
+                f"it at the {c.rung} rung.")
+    else:
+        effect = "response to" if ev.direction is Direction.SENSITIVITY else "resistance to"
+        head = (f"Tier {tier} (level {level}): {source} links {ev.biomarker} to {effect} "
+                f"{ev.therapy} in {where}; {alts} meets it at the {c.rung} rung.")
     if rule == "on-label":
         if ev.population:
             rel_text = (f"{patient} lies within the population the source covers "
@@ -174,11 +188,11 @@ def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel
             rel_text += (f" {patient} is broader than {', '.join(broader)}: if the tumor is one "
                          "of those, give that OncoTree code.")
     elif rule == "off-label-AB":
-        rel_text = (f"{patient} is not within {ev.tumor_type}: level-{ev.level} evidence from another "
-                    "tumor type is level C for this one (AMP/ASCO/CAP 2017).")
+        rel_text = (f"{patient} is not within {ev.tumor_type or ev.disease}: level-{ev.level} evidence "
+                    "from another tumor type is level C for this one (AMP/ASCO/CAP 2017).")
     else:
-        rel_text = (f"{patient} is not within {ev.tumor_type}: level-{ev.level} evidence from another "
-                    "tumor type is no more than level D for this one.")
+        rel_text = (f"{patient} is not within {ev.tumor_type or ev.disease}: level-{ev.level} evidence "
+                    "from another tumor type is no more than level D for this one.")
     return f"{head} {rel_text}"
 
 
@@ -191,7 +205,7 @@ def tier_all(candidates: list[Candidate], patient: str, tree: OncoTree) -> list[
     kept = [c for c in candidates if c.evidence.biomarker_restricted]
     kept = [c for c in kept if not any(_supersedes(o, c) for o in kept)]
     matches = [tier_candidate(c, patient, tree) for c in kept]
-    return sorted(matches, key=Match.sort_key)
+    return sorted(qualify(merge_layers(matches)), key=Match.sort_key)
 
 
 def _supersedes(a: Candidate, b: Candidate) -> bool:
@@ -217,3 +231,95 @@ def alteration_tier(alt: Alteration, matches: list[Match]) -> Tier:
     if alt.oncogenicity is Oncogenicity.BENIGN:
         return Tier.IV
     return Tier.III
+
+
+# --------------------------------------------------------------------------------------------------
+# Layers and qualifiers. Curated rows are hand-verified; imported (CIViC) rows are mapped. Where an
+# imported row says the same thing as a curated one for this sample (same alterations, direction,
+# drugs and tumor type, and a shared citation), the result shows one option citing both. Where an
+# imported resistance / counter-evidence row disagrees with a curated sensitivity row for the same
+# alterations, drugs and tumor type, the curated row wins and says so (``conflict``).
+_AGAINST = (Direction.RESISTANCE, Direction.COUNTER_EVIDENCE)
+
+
+def _therapy_set(m: Match) -> frozenset[str]:
+    return frozenset((*m.evidence.drugs, *m.evidence.partners))
+
+
+def _same_ground(a: Match, b: Match) -> bool:
+    return (a.evidence.tumor_type == b.evidence.tumor_type and _therapy_set(a) == _therapy_set(b)
+            and {x.key for x in a.alterations} == {x.key for x in b.alterations})
+
+
+def merge_layers(matches: list[Match]) -> list[Match]:
+    """Fold imported matches that repeat a curated one into it; mark curated/imported conflicts."""
+    curated = [m for m in matches if m.evidence.layer == "curated"]
+    out: dict[int, Match] = {id(m): replace(m, sources=(m.evidence.layer,)) for m in matches}
+    for imp in (m for m in matches if m.evidence.layer != "curated"):
+        cites = {c.id for c in imp.evidence.citations}
+        for cur in curated:
+            if not _same_ground(cur, imp):
+                continue
+            mine = out[id(cur)]
+            if (cur.evidence.direction is imp.evidence.direction
+                    and cites & {c.id for c in cur.evidence.citations} and id(imp) in out):
+                out[id(cur)] = replace(mine, sources=(*mine.sources, imp.evidence.layer),
+                                       merged=(*mine.merged, imp.evidence))
+                del out[id(imp)]
+                break
+            if cur.evidence.direction is Direction.SENSITIVITY and imp.evidence.direction in _AGAINST:
+                text = (f"The {imp.evidence.layer} row {imp.evidence.id} ({imp.evidence.direction}, "
+                        f"level {imp.evidence.level}) "
+                        f"disagrees for the same alteration, therapy and tumor type; the curated "
+                        f"row {cur.evidence.id} stands.")
+                out[id(cur)] = replace(mine, conflict=" ".join(filter(None, (mine.conflict, text))))
+    return list(out.values())
+
+
+def _down(level: EvidenceLevel) -> EvidenceLevel:
+    return EvidenceLevel("ABCDD"["ABCD".index(level.value) + 1])
+
+
+def qualify(matches: list[Match]) -> list[Match]:
+    """Attach to each sensitivity option the resistance and counter-evidence matches of the same
+    sample that share a drug with it, and weigh them (AMP/ASCO/CAP 2017 asks that conflicting
+    evidence be weighed): a qualifier that applies to this tumor type (on-label) at a level at least
+    as strong as the option's own lowers the option by one level (A->B, B->C, C->D), which can move
+    it from Tier I to II; rule ``+conflicting``. An imported qualifier never lowers a curated option
+    (the curated row wins; see ``conflict``). Weaker or other-tumor-type qualifiers are shown only.
+    """
+    against = [m for m in matches if m.evidence.direction in _AGAINST]
+    out = []
+    for m in matches:
+        if m.evidence.direction is not Direction.SENSITIVITY:
+            out.append(m)
+            continue
+        drugs = set(m.evidence.drugs)
+        by_id: dict[str, Match] = {}  # one qualifier per row: the match on this option's alteration
+        for q in against:
+            if drugs & _therapy_set(q) and (q.evidence.id not in by_id
+                                            or set(q.alterations) & set(m.alterations)):
+                by_id[q.evidence.id] = q
+        quals = tuple(by_id.values())
+        if not quals:
+            out.append(m)
+            continue
+        weighty = [q for q in quals
+                   if q.relation is TumorRelation.ON_LABEL and q.level.rank <= m.level.rank
+                   and not (m.evidence.layer == "curated" and q.evidence.layer != "curated")]
+        names = "; ".join(f"{q.evidence.id} ({q.evidence.direction}, {q.evidence.therapy}, "
+                          f"level {q.level}, {q.relation})" for q in quals)
+        why = f"{m.why} Qualified by {names}."
+        level, tier, rule = m.level, m.tier, m.rule
+        if weighty:
+            level = _down(m.level)
+            tier = tier_of(level)
+            rule = f"{m.rule}+conflicting"
+            ids = ", ".join(q.evidence.id for q in weighty)
+            verb = "applies" if len(weighty) == 1 else "apply"
+            change = (f"the option drops from level {m.level} to {level}" if level != m.level
+                      else f"the option stays at level {level}, the lowest, marked conflicting")
+            why += (f" {ids} {verb} to this tumor type at a level at least as strong, so "
+                    f"{change}.")
+        out.append(replace(m, qualifiers=quals, level=level, tier=tier, rule=rule, why=why))
+    return out

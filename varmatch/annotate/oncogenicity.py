@@ -180,7 +180,9 @@ def classify(alt: Alteration, roles: dict[str, str],
        observed in the 3D data -> LIKELY_ONCOGENIC (hotspot flag not set); unobserved -> falls
        through.
     8. **Truncating** (stop gained, frameshift, splice donor/acceptor, start lost, transcript
-       ablation) in a tumor suppressor -> LIKELY_ONCOGENIC, wherever the truncation lies
+       ablation) in a tumor suppressor -> LIKELY_ONCOGENIC, wherever the truncation lies; a stop
+       gained at a single-residue hotspot where cancerhotspots observed the stop (PTEN R130*,
+       ``*`` in 38 tumors) also sets the hotspot flag
        (no exon/NMD model is used, so no truncation is called ONCOGENIC). A splice-site change at a
        cancerhotspots splice hotspot (when the alteration carries the codon) says so in the
        reason. Truncating changes in an oncogene or a gene of unknown role -> VUS.
@@ -228,16 +230,23 @@ def classify(alt: Alteration, roles: dict[str, str],
 
     if _is_truncating(alt):
         if role == TUMOR_SUPPRESSOR:
-            extra = ""
+            extra, hot = "", False
             if (consequence in (Consequence.SPLICE_DONOR, Consequence.SPLICE_ACCEPTOR)
                     and protein is not None):
                 sp = table.splice(gene, protein.start)
                 if sp is not None:
                     extra = (f" at cancerhotspots v2 splice-site hotspot {sp.residue} "
                              f"({_tumors(sp.tumor_count)})")
+            elif protein is not None and protein.kind == "nonsense":
+                # a stop at a hotspot residue where cancerhotspots observed the stop (PTEN R130*)
+                rec = table.residue(gene, protein.start)
+                if rec is not None and rec.type == SINGLE and rec.count("*") > 0:
+                    extra = (f" at cancerhotspots v2 hotspot residue {rec.residue}, where the stop "
+                             f"was observed in {_tumors(rec.count('*'))}")
+                    hot = True
             return (Oncogenicity.LIKELY_ONCOGENIC,
                     f"truncating change in {gene}, a tumor suppressor{extra} "
-                    "(loss of function).", False)
+                    "(loss of function).", hot)
         what = "an oncogene" if role == ONCOGENE else "a gene of unknown role"
         return (Oncogenicity.VUS,
                 f"truncating change in {gene}, {what}; no functional evidence bundled.", False)

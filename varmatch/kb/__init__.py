@@ -10,9 +10,11 @@ extrinsic (genes, drugs, OncoTree codes and citations resolve); all problems are
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from importlib import resources
@@ -34,7 +36,8 @@ from varmatch.models import (
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
 
-KB_FILES = ("evidence.yaml", "references.yaml", "drugs.yaml", "genes.yaml", "context.yaml")
+KB_FILES = ("evidence.yaml", "references.yaml", "drugs.yaml", "genes.yaml", "context.yaml",
+            "civic/evidence.json", "civic/doid_oncotree.tsv")
 
 CITATION_RE = re.compile(
     r"^(PMID:\d{1,9}|PMC:\d{4,9}|DOI:10\.\d{4,9}/\S+|NCT\d{8}|(FDA|EMA|NMPA):https?://\S+)$"
@@ -99,6 +102,11 @@ ALLOWED_LEVELS = {
     EvidenceKind.RETROSPECTIVE: "CD",
     EvidenceKind.CASE_REPORT: "D",
     EvidenceKind.PRECLINICAL: "D",
+    # imported CIViC kinds (varmatch.kb.civic): A stays A only for a variant-specific biomarker;
+    # B (any multi-patient clinical data) is C; C, D and E are D
+    EvidenceKind.VALIDATED: "AC",
+    EvidenceKind.CLINICAL: "CD",
+    EvidenceKind.INFERENTIAL: "D",
 }
 
 
@@ -125,6 +133,23 @@ class Knowledgebase:
     context: dict[str, dict]
     manifest: Manifest
     problems: list[str] = field(default_factory=list)
+    civic_release: str = ""  # release date of the CIViC layer in use ("" when none)
+    civic_source: str = ""  # "bundled", or the cache directory of a `kb update civic` layer
+    civic_drugs: frozenset[str] = frozenset()
+    civic_sha256: str = ""
+    imported: tuple[Evidence, ...] = ()  # rows of the imported (CIViC) layer; ``evidence`` is curated
+
+    @property
+    def all_evidence(self) -> tuple[Evidence, ...]:
+        """Curated rows, then imported rows: what the matcher uses."""
+        return self.evidence + self.imported
+
+    @property
+    def checksum(self) -> str:
+        """The manifest checksum, extended by the CIViC layer when it comes from the cache."""
+        if not self.civic_sha256 or self.civic_source == "bundled":
+            return self.manifest.checksum
+        return hashlib.sha256(f"{self.manifest.checksum}\t{self.civic_sha256}".encode()).hexdigest()
 
     def gene_roles(self) -> dict[str, str]:
         return {g: d.get("role", "") for g, d in self.genes.items()}
@@ -256,10 +281,10 @@ def _validator():
     return jsonschema.Draft202012Validator(EVIDENCE_SCHEMA)
 
 
-def _row_to_evidence(row: dict, where: str, problems: list[str]) -> Evidence | None:
+def _row_to_evidence(row: dict, where: str, problems: list[str], validator=None) -> Evidence | None:
     if isinstance(row.get("curated"), date):  # YAML reads an unquoted date as a date
         row = {**row, "curated": row["curated"].isoformat()}
-    validator = _validator()
+    validator = validator or _validator()
     errs = sorted(validator.iter_errors(row), key=lambda e: list(e.path))
     for err in errs:
         path = "/".join(str(p) for p in err.path)
@@ -313,6 +338,7 @@ def load(path: str | Path | None = None, strict: bool = False, check: bool = Tru
         raw_rows = []
     evidence: list[Evidence] = []
     seen: set[str] = set()
+    civic = _load_civic_layer(root, path is not None, problems)
     for i, row in enumerate(raw_rows, 1):
         where = f"evidence.yaml:{row.get('id', f'row {i}') if isinstance(row, dict) else f'row {i}'}"
         if not isinstance(row, dict):
@@ -325,8 +351,16 @@ def load(path: str | Path | None = None, strict: bool = False, check: bool = Tru
             problems.append(f"{where}: duplicate id")
         seen.add(ev.id)
         evidence.append(ev)
+    for ev in civic.get("evidence", ()):
+        if ev.id in seen:
+            problems.append(f"civic:{ev.id}: duplicate id")
+        seen.add(ev.id)
     manifest = read_manifest(root)
-    kb = Knowledgebase(str(root), tuple(evidence), drugs, genes, refs, context, manifest)
+    kb = Knowledgebase(str(root), tuple(evidence), drugs, genes, refs, context, manifest,
+                       civic_release=civic.get("release", ""), civic_source=civic.get("source", ""),
+                       civic_drugs=frozenset(civic.get("drugs", ())),
+                       civic_sha256=civic.get("sha256", ""),
+                       imported=tuple(civic.get("evidence", ())))
     if check:
         problems += cross_check(kb, strict)
         problems += _manifest_problems(root, manifest, strict)
@@ -345,15 +379,16 @@ def cross_check(kb: Knowledgebase, strict: bool = False) -> list[str]:
 
     tree = OncoTree.bundled()
     problems = []
-    for ev in kb.evidence:
-        where = f"evidence.yaml:{ev.id}"
+    for ev in kb.all_evidence:
+        imported = ev.layer == "civic"
+        where = f"civic:{ev.id}" if imported else f"evidence.yaml:{ev.id}"
         for gene in sorted(ev.biomarker.genes):
             if gene not in kb.genes:
                 problems.append(f"{where}: gene {gene} is not in genes.yaml")
         for drug in (*ev.drugs, *ev.partners):
-            if drug not in kb.drugs:
+            if drug not in kb.drugs and not (imported and drug in kb.civic_drugs):
                 problems.append(f"{where}: drug {drug!r} is not in drugs.yaml")
-        if not tree.has(ev.tumor_type):
+        if not (imported and not ev.tumor_type) and not tree.has(ev.tumor_type):
             problems.append(f"{where}: tumor_type {ev.tumor_type} is not an OncoTree code")
         for code in ev.population:
             if not tree.has(code):
@@ -361,7 +396,8 @@ def cross_check(kb: Knowledgebase, strict: bool = False) -> list[str]:
         for c in ev.citations:
             if not CITATION_RE.match(c.id):
                 problems.append(f"{where}: citation {c.id!r} is not PMID:/PMC:/DOI:/NCT/FDA:<url>")
-            elif c.id not in kb.references:
+            elif c.id not in kb.references and not imported:
+                # imported rows cite what the source's curators verified (CIViC: PubMed ids)
                 problems.append(f"{where}: citation {c.id} is not in references.yaml")
         if ev.level.value not in ALLOWED_LEVELS[ev.kind]:
             problems.append(
@@ -403,3 +439,80 @@ def _manifest_problems(root, manifest: Manifest, strict: bool) -> list[str]:
 @lru_cache(maxsize=4)
 def bundled() -> Knowledgebase:
     return load(None)
+
+
+# --------------------------------------------------------------------------------------------------
+# The CIViC layer (varmatch.kb.civic maps a release; these functions load the mapped layer)
+CIVIC_ENV = "VARMATCH_CIVIC"  # "bundled" pins the bundled layer, ignoring `kb update` downloads
+
+
+def cache_dir() -> Path:
+    """VARMATCH_CACHE_DIR, else $XDG_CACHE_HOME/varmatch, else ~/.cache/varmatch."""
+    if os.environ.get("VARMATCH_CACHE_DIR"):
+        return Path(os.environ["VARMATCH_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "varmatch"
+
+
+def cached_civic_dir() -> Path | None:
+    """The layer written by the last successful `varmatch kb update civic`, if any."""
+    current = cache_dir() / "civic" / "CURRENT"
+    if not current.is_file():
+        return None
+    folder = cache_dir() / "civic" / current.read_text(encoding="utf-8").strip()
+    return folder if (folder / "evidence.json").is_file() else None
+
+
+@lru_cache(maxsize=1)
+def _civic_schema() -> dict:
+    schema = copy.deepcopy(EVIDENCE_SCHEMA)
+    schema["properties"]["id"] = {"type": "string", "pattern": r"^EID\d+(\.\d+)?$"}
+    schema["properties"]["civic"] = {"type": "object", "required": ["eid", "url"]}
+    return schema
+
+
+def check_civic_folder(folder: Path, kb: Knowledgebase, problems: list[str]) -> None:
+    """Validate a freshly mapped layer folder against ``kb`` (schema and extrinsic checks)."""
+    layer = _read_civic_folder(folder, "incoming", problems)
+    if not layer:
+        return
+    probe = replace(kb, evidence=(), imported=tuple(layer["evidence"]),
+                    civic_drugs=frozenset(layer["drugs"]))
+    problems += [p for p in cross_check(probe) if p.startswith("civic:")]
+
+
+def _load_civic_layer(root, explicit_root: bool, problems: list[str]) -> dict:
+    """Rows of the CIViC layer: ``root/civic``, or the cached update unless pinned."""
+    folder, source = root / "civic", "bundled"
+    if not explicit_root and os.environ.get(CIVIC_ENV, "").lower() != "bundled":
+        cached = cached_civic_dir()
+        if cached is not None:
+            folder, source = cached, str(cached)
+    return _read_civic_folder(folder, source, problems)
+
+
+def _read_civic_folder(folder, source: str, problems: list[str]) -> dict:
+    from varmatch.kb import civic as civicmod
+
+    if not (folder / civicmod.LAYER_FILE).is_file():
+        return {}
+    try:
+        data = civicmod.read_layer(folder)
+    except KnowledgebaseError as exc:
+        problems.append(str(exc))
+        return {}
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(_civic_schema())
+    out = []
+    for row in data.get("rows", []):
+        where = f"civic:{row.get('id', '?')}"
+        ev = _row_to_evidence(row, where, problems, validator)
+        if ev is not None:
+            cv = row["civic"]
+            out.append(replace(ev, layer="civic", source_file=f"civic {data.get('release', '')}",
+                               source_url=cv.get("url", ""), disease=cv.get("disease", ""),
+                               rating=cv.get("rating")))
+    digest = hashlib.sha256((folder / civicmod.LAYER_FILE).read_bytes()).hexdigest()
+    return {"evidence": out, "release": data.get("release_date", ""), "source": source,
+            "drugs": data.get("drugs", []), "sha256": digest}

@@ -34,8 +34,11 @@ class Node:
 class OncoTree:
     """An OncoTree release: codes, names and parent links, with case-insensitive lookup."""
 
-    def __init__(self, nodes: list[Node], version: str = "unknown"):
+    def __init__(self, nodes: list[Node], version: str = "unknown",
+                 aliases: dict[str, tuple[str, str]] | None = None):
         self.version = version
+        # codes of earlier OncoTree releases and TCGA study codes -> (bundled code, basis)
+        self.aliases = {k.upper(): v for k, v in (aliases or {}).items()}
         self._nodes: dict[str, Node] = {}
         for node in nodes:
             if node.code in self._nodes:
@@ -140,6 +143,8 @@ class OncoTree:
         found = self._upper.get(text.upper()) or self._by_name.get(text.casefold())
         if found:
             return found
+        if text.upper() in self.aliases and self.aliases[text.upper()][0] in self._nodes:
+            return self.aliases[text.upper()][0]
         hint = self._suggest(text)
         raise UsageError(
             f"unknown OncoTree code {code!r}; "
@@ -147,11 +152,36 @@ class OncoTree:
             + "(see varmatch kb tumor-types)"
         )
 
+    def alias_note(self, code: str) -> str:
+        """A sentence naming the code used when ``code`` is a previous OncoTree code or a TCGA
+        study code ('' for a code of this release)."""
+        text = code.strip().upper()
+        if text in self._upper or text not in self.aliases:
+            return ""
+        target, basis = self.aliases[text]
+        return (f"{code.strip()} is not a code of {self.version}: using {target} "
+                f"({self.name(target)}); {basis}")
+
+    def _by_words(self, text: str) -> list[str]:
+        """Nodes whose name shares word stems with ``text`` ('NASOPHARYNX' -> NPC): a query word
+        and a name word match when they agree on their first 6+ letters (or entirely)."""
+        words = [w for w in re.split(r"[^a-z]+", text.casefold()) if len(w) >= 4]
+        scored = []
+        for node in self._nodes.values():
+            name_words = re.split(r"[^a-z]+", node.name.casefold())
+            hits = sum(1 for w in words if any(
+                nw == w or (len(nw) >= 6 and len(w) >= 6 and _stem(nw) == _stem(w))
+                for nw in name_words))
+            if hits:
+                scored.append((-hits, len(node.name), node.code))
+        return [c for _, _, c in sorted(scored)[:3]]
+
     def _suggest(self, text: str) -> str:
         codes = difflib.get_close_matches(text.upper(), list(self._upper), n=3, cutoff=0.6)
         names = difflib.get_close_matches(text.casefold(), list(self._by_name), n=3, cutoff=0.6)
         picks: list[str] = []
-        for hit in [*(self._upper[c] for c in codes), *(self._by_name[n] for n in names)]:
+        for hit in [*self._by_words(text), *(self._upper[c] for c in codes),
+                    *(self._by_name[n] for n in names)]:
             if hit not in picks:
                 picks.append(hit)
         if not picks:
@@ -160,7 +190,21 @@ class OncoTree:
         return f"did you mean {shown}?"
 
 
+def _stem(word: str) -> str:
+    """A crude stem: the word up to its last 6+ letter prefix shared by related forms
+    (nasopharynx / nasopharyngeal -> nasophary)."""
+    return word[:max(6, min(len(word) - 2, 9))]
+
+
 @lru_cache(maxsize=1)
 def _bundled() -> OncoTree:
-    text = resources.files("varmatch.data").joinpath("oncotree.tsv").read_text(encoding="utf-8")
-    return OncoTree.from_text(text)
+    data = resources.files("varmatch.data")
+    tree = OncoTree.from_text(data.joinpath("oncotree.tsv").read_text(encoding="utf-8"))
+    node = data.joinpath("oncotree_aliases.tsv")
+    if node.is_file():
+        for line in node.read_text(encoding="utf-8").splitlines():
+            if line.startswith("#") or line.startswith("alias\t") or not line.strip():
+                continue
+            alias, code, _kind, basis = line.split("\t")
+            tree.aliases[alias.upper()] = (code, basis)
+    return tree

@@ -73,7 +73,23 @@ def match_dict(m: Match) -> dict:
         "summary": ev.summary,
         "oncokb_level": m.oncokb_level or None,
         "escat_tier": m.escat_tier or None,
+        "layer": ev.layer,
+        "source_url": ev.source_url or None,
+        "rating": ev.rating,
+        "sources": list(m.sources or (ev.layer,)),
+        "merged_evidence_ids": [e.id for e in m.merged],
+        "conflict": m.conflict or None,
+        "qualifiers": [qualifier_dict(q) for q in m.qualifiers],
     }
+
+
+def qualifier_dict(q: Match) -> dict:
+    """A resistance / counter-evidence match as it qualifies a sensitivity option."""
+    ev = q.evidence
+    return {"evidence_id": ev.id, "direction": ev.direction.value,
+            "alterations": [alteration_id(a) for a in q.alterations], "therapy": ev.therapy,
+            "tier": q.tier.value, "level": q.level.value, "summary": ev.summary,
+            "citations": [c.id for c in ev.citations], "why": q.why}
 
 
 def result_dict(r: SampleResult) -> dict:
@@ -86,10 +102,14 @@ def result_dict(r: SampleResult) -> dict:
         "tumor_type": {"code": r.tumor_type, "name": r.tumor_type_name},
         "genome_build": r.build.value if r.build else None,
         "input": r.input_path,
-        "knowledgebase": {"version": r.kb_version, "checksum": r.kb_checksum},
+        "knowledgebase": {"version": r.kb_version, "checksum": r.kb_checksum,
+                          "civic_release": r.civic_release},
+        "civic_release": r.civic_release,
         "alterations": [alteration_dict(a, matches) for a in r.alterations],
         "matches": [match_dict(m) for m in matches if m.evidence.direction.value == "sensitivity"],
         "resistance": [match_dict(m) for m in matches if m.evidence.direction.value == "resistance"],
+        "counter_evidence": [match_dict(m) for m in matches
+                             if m.evidence.direction.value == "counter-evidence"],
         "excluded": [{"call": e.description, "reason": e.reason, "source": e.source}
                      for e in r.excluded],
         "notes": list(r.notes),

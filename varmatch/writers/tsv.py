@@ -17,6 +17,7 @@ MATCH_COLUMNS = [
     "depth", "oncogenicity", "hotspot", "tier", "level", "direction", "therapy", "drugs",
     "partners", "evidence_kind", "evidence_level", "evidence_tumor_type", "relation", "rung",
     "requirements", "citations", "rule", "why", "evidence_id", "oncokb_level", "escat_tier",
+    "qualifiers", "sources",
 ]
 
 ALTERATION_COLUMNS = [
@@ -67,6 +68,9 @@ def write_tsv(results: list[SampleResult], fh) -> None:
                     "citations": ",".join(c.id for c in ev.citations), "rule": m.rule,
                     "why": m.why, "evidence_id": ev.id, "oncokb_level": m.oncokb_level,
                     "escat_tier": m.escat_tier,
+                    "qualifiers": "; ".join(f"{q.evidence.id} ({q.evidence.direction}, level "
+                                            f"{q.level})" for q in m.qualifiers),
+                    "sources": ",".join(m.sources or (ev.layer,)),
                 }
                 w.writerow([_fmt(row.get(c)) for c in MATCH_COLUMNS])
 

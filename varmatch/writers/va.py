@@ -18,7 +18,11 @@ from varmatch.models import Alteration, AlterationType, Match, SampleResult
 from varmatch.vrs import allele
 from varmatch.writers import register
 
-PREDICATE = {"sensitivity": "predictsSensitivityTo", "resistance": "predictsResistanceTo"}
+PREDICATE = {"sensitivity": "predictsSensitivityTo", "resistance": "predictsResistanceTo",
+             # counter-evidence: the source looked for sensitivity and did not find it, so the
+             # statement disputes the sensitivity proposition (VA-Spec Statement.direction)
+             "counter-evidence": "predictsSensitivityTo"}
+DIRECTION = {"counter-evidence": "disputes"}
 
 
 def _member(a: Alteration, build) -> dict:
@@ -79,7 +83,7 @@ def statement(r: SampleResult, m: Match, index: int) -> dict:
                if len(gene) == 1 else {}),
             "alleleOriginQualifier": {"name": "somatic"},
         },
-        "direction": "supports",
+        "direction": DIRECTION.get(ev.direction.value, "supports"),
         "strength": {"name": f"AMP/ASCO/CAP level {m.level}",
                      "primaryCoding": {"system": "AMP/ASCO/CAP 2017 (PMID 27993330)",
                                        "code": m.level.value}},
