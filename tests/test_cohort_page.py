@@ -19,6 +19,7 @@ from test_report import CHROMIUM_ARGS, unavailable
 
 from varmatch.cohort import CohortSummary, SampleRecord, run_cohort, write_summary
 from varmatch.pipeline import Options
+from varmatch.writers.cohort_html import MAX_DRUGS, TIER_ORDER, ranked_drugs
 from varmatch.writers.html import TIER_COLORS
 
 N = 10_000
@@ -53,6 +54,13 @@ def test_page_weight_and_content(big):
     assert html.count("<tr data-g=") == N  # every sample is in the page (readable without JS)
     assert 'href="samples/P00001-NPC-017-VEP.varmatch.html"' in html
     assert "P00997-BAD" in html and 'href="samples/P00997-BAD' not in html  # failed: no report
+    # long CIViC-era drug lists are cut to the strongest few per row; the rest are counted
+    breast = next(r for r in s.records if r.sample.endswith("BREAST-001"))
+    drugs = ranked_drugs(breast)
+    if len(drugs) > MAX_DRUGS:
+        assert f"(+{len(drugs) - MAX_DRUGS} more)" in html
+    tiers = {d: min(TIER_ORDER[a.tier] for a in breast.actionable if d in a.drugs) for d in drugs}
+    assert [tiers[d] for d in drugs] == sorted(tiers[d] for d in drugs)  # strongest tier first
     # one tier palette with the sample report
     for tier, colour in TIER_COLORS.items():
         assert f".t-{tier} {{ background: {colour}" in html

@@ -351,12 +351,17 @@ class Journal:
         self.fd: int | None = None
 
     def load(self) -> dict[str, dict]:
+        """Sample -> its journal entry. When a sample has several (an unsorted MAF redoes a
+        sample; journals of two workers), the one whose outputs are on disk as recorded wins."""
         entries: dict[str, dict] = {}
+        samples_dir = self.dir.parent / "samples"
         for path in sorted(self.dir.glob("journal-*.jsonl")):
             for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-                with contextlib.suppress(ValueError, KeyError, TypeError):
+                with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
                     d = json.loads(line)
-                    entries[d["sample"]] = d
+                    old = entries.get(d["sample"])
+                    if old is None or not _outputs_intact(old, samples_dir):
+                        entries[d["sample"]] = d
         return entries
 
     def compact(self, entries: Iterable[dict]) -> None:

@@ -22,6 +22,7 @@ from varmatch.writers.html import TIER_COLORS
 
 MAX_SVG_SAMPLES = 2000  # oncoprint columns drawn at most
 PAGE_ROWS = 100
+MAX_DRUGS = 6  # drugs named per sample row (strongest evidence first); the rest are counted
 TIER_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
 TIER_NAMES = {"I": "Tier I (strong clinical significance)",
               "II": "Tier II (potential clinical significance)",
@@ -130,6 +131,23 @@ def _table(header: list[str], rows: Iterable[Iterable], cls: str = "") -> str:
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def ranked_drugs(rec) -> list[str]:
+    """A sample's tier I/II drugs, strongest evidence first (tier, then level), then by name."""
+    best: dict[str, tuple[int, str]] = {}
+    for a in rec.actionable:
+        for d in a.drugs:
+            key = (_tier_key(a.tier), a.level or "Z")
+            if d not in best or key < best[d]:
+                best[d] = key
+    return sorted(best, key=lambda d: (best[d], d))
+
+
+def _drugs_cell(rec) -> str:
+    drugs = ranked_drugs(rec)
+    shown = ", ".join(drugs[:MAX_DRUGS])
+    return shown + (f" (+{len(drugs) - MAX_DRUGS} more)" if len(drugs) > MAX_DRUGS else "")
+
+
 def _sample_rows(s, links: dict[str, str]) -> str:
     out = []
     for r in s.records:
@@ -144,7 +162,7 @@ def _sample_rows(s, links: dict[str, str]) -> str:
                    f'data-o="{esc(r.tumor_type or "?")}"><td>{label}</td>'
                    f"<td>{esc(r.tumor_type)}</td>"
                    f"<td>{esc('; '.join(a for _g, a, _t in r.alterations))}</td>"
-                   f'<td class="tier t-{tier}">{tier}</td><td>{esc(", ".join(r.drugs))}</td>'
+                   f'<td class="tier t-{tier}">{tier}</td><td>{esc(_drugs_cell(r))}</td>'
                    f"<td>{esc(status)}</td></tr>")
     return "\n".join(out)
 
@@ -266,7 +284,9 @@ varmatch {esc(str(data["varmatch_version"]))}, knowledgebase {esc(str(s.kb_versi
 <p>Tumor type: {track}</p>
 <div class="scroll">{plot}</div>
 <h2 id="sample-table">Samples</h2>
-<p>Each sample links to its own report. The same rows are in <code>cohort.samples.tsv</code>.</p>
+<p>Each sample links to its own report. Drugs: up to {MAX_DRUGS} with the strongest tier I/II
+evidence, the others counted; every drug is in the sample's report and in
+<code>cohort.actionable.tsv</code>. The same rows are in <code>cohort.samples.tsv</code>.</p>
 {controls}
 <div class="scroll"><table id="samples"><thead><tr><th>sample</th><th>tumor type</th>
 <th>pathway alterations</th><th>best tier</th><th>drugs (tier I/II)</th><th>status</th></tr></thead>
