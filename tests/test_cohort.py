@@ -176,3 +176,17 @@ def test_real_maf_cohort(tmp_path):
     assert {r.sample for r in s.records} == barcodes
     assert (tmp_path / "o" / "cohort.html").exists()
     assert len(list((tmp_path / "o" / "samples").glob("*.varmatch.json"))) == len(barcodes)
+
+
+def test_summary_dict_gives_the_record_of_the_full_result(tmp_path):
+    from varmatch.cohort import record_from_dict, summary_dict
+    from varmatch.pipeline import run_file
+    from varmatch.writers.json_writer import result_dict
+
+    for _s, f, t in SHEET:
+        for res in run_file(REPO / "sample_vcfs" / f, Options(tumor_type=t)):
+            slim, full = record_from_dict(summary_dict(res)), record_from_dict(result_dict(res))
+            assert slim == full and full.alterations
+    npc = next(run_file(REPO / "sample_vcfs" / SHEET[0][1], Options(tumor_type="NPC")))
+    rec = record_from_dict(summary_dict(npc))
+    assert ("AKT1", "AKT1 p.E17K", "II") in rec.alterations
