@@ -47,8 +47,11 @@ def test_npc_mutect2_sample_yields_akt1_e17k_off_label_tiers():
         assert m["citations"] and m["why"]
         if m["evidence_tumor_type"] == "BRCA":
             # curated rows name the population they cover; CIViC rows their OncoTree code
-            assert m["relation"] == "off-label" and ("NPC is outside the population" in m["why"]
-                                                     or "NPC is not within BRCA" in m["why"])
+            assert m["evidence_relation"] == "other tumor type"
+            assert ("NPC is outside the population" in m["why"] or "NPC is not within BRCA" in m["why"])
+        if "capivasertib" in m["drugs"]:
+            # FDA label in breast cancer (VM0001), none in NPC
+            assert m["regulatory_status"] == "approved in another tumor type"
     # the filtered PTEN call is listed, not silently dropped
     assert any("PTEN" in e["call"] and "FILTER=weak_evidence" in e["reason"] for e in d["excluded"])
     assert any("PD-1" in line or "toripalimab" in line for line in d["clinical_context"])
@@ -93,7 +96,7 @@ def test_tumor_normal_pair_reads_tumor_from_second_column():
     assert "no read support" in reasons["PIK3CA p.E545Q"]
     assert "no read support" in reasons["PTEN p.R130*"]
     temsirolimus = [m for m in d["matches"] if "temsirolimus" in m["drugs"]]
-    assert temsirolimus and temsirolimus[0]["relation"] == "on-label"
+    assert temsirolimus and temsirolimus[0]["evidence_relation"] != "other tumor type"
 
 
 def test_run_writes_json_tsv_and_html_files(tmp_path):

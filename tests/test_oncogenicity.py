@@ -80,7 +80,7 @@ def test_genes_without_hotspots_have_no_records():
 def test_pik3ca_h1047r_is_oncogenic_hotspot():
     onc, reason, hotspot = call(mutation("PIK3CA", "H1047R", Consequence.MISSENSE))
     assert onc is Oncogenicity.ONCOGENIC and hotspot
-    assert reason.startswith("cancerhotspots v2 hotspot residue PIK3CA H1047, R observed in ")
+    assert reason.startswith("cancerhotspots v2 hotspot residue PIK3CA H1047 (R observed in ")
 
 
 def test_pik3ca_e545k_is_oncogenic_hotspot():

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -146,7 +147,7 @@ def test_npc_report_has_header_summary_tables_context_and_plots(npc):
     page = Page(html)
     ids = page.ids()
     for section in ("summary-1", "therapies-1", "resistance-1", "alterations-1", "context-1",
-                    "about-1", "excluded-1", "glance-1", "tier-chart-1", "lollipop-1-AKT1"):
+                    "about-1", "excluded-1", "glance-1", "alt-glance-1", "lollipop-1-AKT1"):
         assert section in ids, section
     text = page.plain
     # header
@@ -159,7 +160,15 @@ def test_npc_report_has_header_summary_tables_context_and_plots(npc):
     assert "capivasertib" in text and "AKT1 p.E17K" in text
     # therapy tables grouped by tier, with the why sentence and linked citations
     assert page.all("table", class_="matches")
-    assert "Why this tier:" in text and "off-label" in text and "fulvestrant" in text
+    assert "Why this tier:" in text and "fulvestrant" in text
+    # regulatory status and evidence relation are two facts; nothing is approved in NPC, and the
+    # tumor-agnostic basket evidence (NCI-MATCH Y, VM0006) is never shown as approved here
+    assert "on-label" not in text.lower()
+    assert "approved in another tumor type" in text and "tumor-agnostic evidence" in text
+    assert "other tumor type evidence" in text and not page.all("span", class_="reg-here")
+    basket = html[html.index('id="option-1-II-VM0006-'):]
+    basket = basket[:basket.index("</tbody>")]
+    assert "rel-agnostic" in basket and "reg-here" not in basket
     hrefs = [a["href"] for a in page.all("a") if a.get("href", "").startswith("http")]
     assert "https://pubmed.ncbi.nlm.nih.gov/33377972/" in hrefs
     assert "https://clinicaltrials.gov/study/NCT02465060" in hrefs
@@ -167,16 +176,28 @@ def test_npc_report_has_header_summary_tables_context_and_plots(npc):
     assert "HR-positive, HER2-negative" in text  # a requirement DNA cannot show
     # alteration table
     assert "p.Glu17Lys" in text and "c.49G>A" in text and "31.1%" in text and "688" in text
-    assert "ENST00000649815.2" in text and "cancerhotspots v2 hotspot residue AKT1 E17" in text
+    assert "ENST00000649815.2" in text
+    # the reason is a sentence: "hotspot residue AKT1 E17 (K observed in N tumors)"
+    assert re.search(r"cancerhotspots v2 hotspot residue AKT1 E17 \(K observed in \d+ tumors\)\.", text)
     # excluded calls in a collapsible section
     assert page.inside("table", "details") == 1
     assert "PTEN p.R130*" in text and "FILTER=weak_evidence" in text
     # clinical context for NPC, with its citations linked
     assert "toripalimab" in text and "https://clinicaltrials.gov/study/NCT03581786" in hrefs
-    # pictures: inline SVG lollipop with the hotspot marked, and the tier chart
+    # links out for AKT1 c.49G>A (GRCh38 chr14:104780214 C>T), all in a new tab
+    for url in ("https://www.oncokb.org/gene/AKT1/E17K", "https://www.cbioportal.org/ln?q=AKT1:E17K",
+                "https://gnomad.broadinstitute.org/variant/14-104780214-C-T?dataset=gnomad_r4",
+                "https://www.ncbi.nlm.nih.gov/clinvar/?term=14%5Bchr%5D%20AND%20104780214"
+                "%5Bchrpos38%5D"):
+        assert url in hrefs, url
+    for a in page.all("a"):
+        if a.get("href", "").startswith("http"):
+            assert a.get("target") == "_blank" and "noopener" in a.get("rel", ""), a
+    # pictures: inline SVG lollipop with domains and the hotspot marked; no tier chart
     assert len(page.all("svg", class_="lollipop-svg")) == 1
-    assert len(page.all("svg", class_="tier-chart-svg")) == 1
-    assert page.all("g", class_="alteration")
+    assert not page.all("svg", class_="tier-chart-svg")
+    assert page.all("g", class_="alteration") and page.all("g", class_="domain")
+    assert "PH_Akt (cd01241)" in text
     assert page.all("path", class_="hotspot") or page.all("rect", class_="hotspot")
     assert "E17" in " ".join(page.text_in.get("svg", []))
 
@@ -184,9 +205,10 @@ def test_npc_report_has_header_summary_tables_context_and_plots(npc):
 def test_html_is_self_contained(npc, breast):
     for res in (npc, breast):
         html = render_html([res]).lower()
-        assert "<script" not in html and "<link" not in html and "<img" not in html
+        assert html.count("<script") == 1 and "<script>" in html  # our inline script only
+        assert "<link" not in html and "<img" not in html
         assert "@import" not in html and "url(" not in html and "@font-face" not in html
-        assert " src=" not in html
+        assert " src=" not in html and "fetch(" not in html and "xmlhttprequest" not in html
         assert "@media print" in html
 
 
@@ -206,6 +228,109 @@ def test_breast_summary_shows_tier_i_and_resistance_apart(breast):
     assert [t for t in page.all("table") if t.get("data-tier") == "I"]
 
 
+def with_agreed_fields(monkeypatch, extra):
+    """Render through ``result_dict`` plus the fields other stages add (the shared contract):
+    ``extra(d)`` edits the JSON form of each result before the template sees it."""
+    import varmatch.writers.html as html_writer
+
+    original = html_writer.result_dict
+
+    def patched(r):
+        d = original(r)
+        extra(d)
+        return d
+
+    monkeypatch.setattr(html_writer, "result_dict", patched)
+
+
+def option_card(html: str, evidence_id: str) -> str:
+    start = html.index(f'-{evidence_id}-')
+    return html[html.rindex("<tbody", 0, start):html.index("</tbody>", start)]
+
+
+def test_qualifiers_flag_the_option_they_qualify_and_the_summary(breast, monkeypatch):
+    """Alpelisib (VM0002, PIK3CA H1047R) is a top option for BRCA-042 while the same sample
+    carries PTEN R233*, linked to alpelisib resistance (VM0010/VM0011): the flag sits on the
+    option and in the summary, not three screens lower."""
+    d = json.loads(write("json", [breast]))
+    alpelisib = next(m for m in d["matches"] if m["evidence_id"] == "VM0002")
+    quals = {q["evidence_id"]: q for q in alpelisib["qualifiers"]}
+    assert {"VM0010", "VM0011"} <= set(quals)
+    assert all(q["direction"] == "resistance" and q["alterations"][0].startswith("PTEN:R233*")
+               for q in quals.values())
+    inavolisib = next(m for m in d["matches"] if m["evidence_id"] == "VM0003")
+    assert not inavolisib["qualifiers"]
+
+    def add(d):  # the inputs stage's fields
+        first = next(m for m in d["matches"] if m["evidence_id"] == "VM0002")
+        first["requirement_status"] = [
+            {"requirement": first["requirements"][0], "status": "not assessed",
+             "reason": "DNA cannot show receptor status"}]
+        other = next(m for m in d["matches"] if m["evidence_id"] == "VM0003")
+        other["requirement_status"] = [
+            {"requirement": "HR-positive", "status": "contradicted", "reason": "ESR1 not expressed"}]
+        d["alterations"][0]["flags"] = ["below 5% VAF: confirm; possible subclone or artefact"]
+
+    with_agreed_fields(monkeypatch, add)
+    html = render_html([breast])
+    glance = html[html.index('id="glance-1"'):html.index("</table>", html.index('id="glance-1"'))]
+    therapy = quals["VM0010"]["therapy"]
+    assert f"\u26a0 resistance: PTEN p.R233* ({therapy})" in glance
+    assert "requirement contradicted: HR-positive" in glance
+    card = option_card(html, "VM0002")
+    assert 'class="match row-group qualified"' in card and "Qualified by evidence in this sample" in card
+    assert "VM0010" in card and "VM0011" in card
+    cite = quals["VM0010"]["citations"][0]
+    assert cite in card and "href=" in card[card.index("Qualified by"):]
+    assert "not assessed" in card and "DNA cannot show receptor status" in card
+    assert "Qualified by" not in option_card(html, "VM0003")
+    page = Page(html)
+    assert page.all("li", class_="req-contradicted")
+    assert "below 5% VAF: confirm; possible subclone or artefact" in page.plain
+
+
+def test_trials_render_once_in_their_slot(npc, monkeypatch):
+    """The trials stage's partial fills the report's trials slot: one section, linked studies."""
+    study = {"nct_id": "NCT02465060", "url": "https://clinicaltrials.gov/study/NCT02465060",
+             "title": "NCI-MATCH", "phases": ["PHASE2"], "status": "ACTIVE_NOT_RECRUITING",
+             "conditions": ["Solid tumor"], "interventions": ["capivasertib"],
+             "alterations": ["AKT1 p.E17K"], "match_kind": "biomarker", "matched_terms": ["E17K"],
+             "countries": ["United States"], "caution": None}
+    with_agreed_fields(monkeypatch, lambda d: d.update(
+        trials={"checked": True, "reason": "ClinicalTrials.gov API v2", "queries": ["q"],
+                "studies": [study]}))
+    html = render_html([npc])
+    page = Page(html)
+    assert html.count('id="trials-1"') == 1 and "Clinical trials" in page.plain
+    assert 'href="#trials-1"' in html
+    assert "https://clinicaltrials.gov/study/NCT02465060" in [a.get("href") for a in page.all("a")]
+    monkeypatch.undo()
+    plain = render_html([npc])  # not requested: no section, no dead link
+    assert 'id="trials-1"' not in plain and 'href="#trials-1"' not in plain
+
+
+def test_civic_identifiers_link_to_civic(npc, monkeypatch):
+    with_agreed_fields(monkeypatch, lambda d: d["matches"][0].update(
+        source_url="https://civicdb.org/evidence/1409/summary", merged_evidence_ids=["EID77.2"],
+        civic_variant_url="https://civicdb.org/variants/12/summary"))
+    hrefs = [a.get("href") for a in Page(render_html([npc])).all("a")]
+    assert "https://civicdb.org/evidence/1409/summary" in hrefs
+    assert "https://civicdb.org/links/evidence/77" in hrefs
+    assert "https://civicdb.org/variants/12/summary" in hrefs
+
+
+def test_counter_evidence_gets_its_own_section(npc, monkeypatch):
+    def add(d):
+        row = dict(d["matches"][0], direction="counter-evidence", evidence_id="EID1409")
+        d["counter_evidence"] = [row]
+
+    with_agreed_fields(monkeypatch, add)
+    html = render_html([npc])
+    section = html[html.index('id="counter-evidence-1"'):html.index('id="alterations-1"')]
+    assert "EID1409" in section and "1 row<" in section
+    assert "https://civicdb.org/links/evidence/1409" in section
+
+
 def test_script_in_sample_name_and_info_text_renders_as_text(npc):
     hostile = replace(
         npc, sample=XSS, input_path='<img src=x onerror="alert(2)">.vcf',
@@ -214,7 +339,7 @@ def test_script_in_sample_name_and_info_text_renders_as_text(npc):
     )
     html = render_html([hostile])
     lowered = html.lower()
-    assert "<script" not in lowered and "<img" not in lowered and "<iframe" not in lowered
+    assert lowered.count("<script") == 1 and "<img" not in lowered and "<iframe" not in lowered
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     text = Page(html).plain
     assert XSS in text and '<img src=x onerror="alert(2)">.vcf' in text
@@ -230,7 +355,7 @@ def test_script_as_vcf_sample_column_renders_as_text(tmp_path):
                        env=os.environ | {"PYTHONPATH": str(REPO)})
     assert p.returncode == 0, p.stderr
     html = out.read_text()
-    assert "<script" not in html.lower()
+    assert html.lower().count("<script") == 1
     assert Page(html).all("span", class_="sample-name")
     assert f"varmatch report: {XSS}" in Page(html).plain
 
@@ -453,13 +578,12 @@ def test_npc_report_renders_in_headless_chromium(browser, npc, tmp_path, capsys)
     page.locator("details.excluded > summary").click()
     assert page.locator("table.excluded-table").is_visible()
     # the SVG pictures are drawn with a real size
-    for selector in ("svg.lollipop-svg", "svg.tier-chart-svg"):
-        box = page.locator(selector).first.bounding_box()
-        assert box and box["width"] > 300 and box["height"] > 100, (selector, box)
+    box = page.locator("svg.lollipop-svg").first.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 100, box
     head = page.locator("svg.lollipop-svg g.alteration circle").first.bounding_box()
     assert head and head["width"] > 5
     assert page.locator("svg.lollipop-svg .hotspot").count() >= 1
-    assert page.locator("svg.tier-chart-svg rect.bar").count() == 12
+    assert page.locator("svg.lollipop-svg g.domain").count() == 2  # AKT1: PH and kinase
     # nothing but the file itself was loaded (offline, no external assets)
     assert requests == [report.as_uri()]
     shot = tmp_path / "npc_report.png"
@@ -485,7 +609,7 @@ def test_script_sample_name_does_not_run_in_chromium(browser, npc, tmp_path):
     page.goto(report.as_uri())
     page.wait_for_timeout(200)
     assert page.locator("h1 .sample-name").inner_text() == XSS
-    assert page.locator("script").count() == 0 and dialogs == []
+    assert page.locator("script").count() == 1 and dialogs == []
     page.close()
 
 
@@ -493,3 +617,156 @@ def test_element_ids_are_unique_in_a_multi_sample_report(npc, breast):
     page = Page(render_html([npc, breast, npc]))
     ids = [a["id"] for _, a, _ in page.elements if "id" in a]
     assert len(ids) == len(set(ids))
+
+
+SCREENSHOTS = Path(os.environ.get("VARMATCH_SCREENSHOTS", "/tmp/varmatch-screenshots"))
+
+
+def open_report(browser, html: str, path: Path, width: int, js: bool = True):
+    """A page showing ``html`` (written to ``path``), with its console errors collected."""
+    path.write_text(html, encoding="utf-8")
+    context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=js)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    return page, errors
+
+
+def visible_rows(page, selector: str) -> list[str]:
+    return page.eval_on_selector_all(
+        selector, "els => els.filter(e => e.offsetParent !== null).map(e => e.innerText)")
+
+
+def test_therapy_and_alteration_tables_sort_and_filter_in_chromium(browser, breast, tmp_path):
+    page, errors = open_report(browser, render_html([breast]), tmp_path / "breast.html", 1366)
+    options = "#therapies-1 tbody.match"
+    n = page.locator(options).count()
+    assert n == len([m for m in breast.matches if m.evidence.direction.value == "sensitivity"])
+    assert page.locator("#therapies-1 .f-count").inner_text() == f"{n} of {n} shown"
+    # filter by drug: only options containing alpelisib stay visible
+    page.select_option("#therapies-1 .f-drug", "alpelisib")
+    shown = visible_rows(page, f"{options} td.therapy")
+    assert shown and all("alpelisib" in t for t in shown)
+    page.select_option("#therapies-1 .f-drug", "")
+    # filter by tier: only Tier I, and the Tier II heading disappears
+    page.select_option("#therapies-1 .f-tier", "I")
+    assert len(visible_rows(page, options)) == sum(
+        1 for m in breast.matches if m.tier.value == "I" and m.evidence.direction.value == "sensitivity")
+    assert not page.locator('#therapies-1 table[data-tier="II"]').is_visible()
+    page.select_option("#therapies-1 .f-tier", "")
+    # free-text search on the whole option (here the PTEN biomarker)
+    page.fill("#therapies-1 .f-text", "p.R233*")
+    shown = visible_rows(page, options)
+    assert shown and all("PTEN p.R233*" in t for t in shown)
+    page.fill("#therapies-1 .f-text", "no such thing")
+    assert visible_rows(page, options) == []
+    page.fill("#therapies-1 .f-text", "")
+    # gene filter on the alteration table
+    page.select_option("#alterations-1 .f-gene", "PTEN")
+    assert [t.split()[0] for t in visible_rows(page, "#alterations-table-1 tbody tr")] == ["PTEN"]
+    page.select_option("#alterations-1 .f-gene", "")
+    # sorting: VAF ascending then descending; therapy names within a tier table
+    vaf_head = page.locator("#alterations-table-1 th", has_text="VAF")
+    vaf_head.locator("button").click()
+    assert vaf_head.get_attribute("aria-sort") == "ascending"
+    genes = lambda: [t.split()[0] for t in visible_rows(page, "#alterations-table-1 tbody tr")]  # noqa: E731
+    assert genes() == ["PIK3CA", "PTEN"]  # VAF 31.0% < 36.2%
+    vaf_head.locator("button").click()
+    assert genes() == ["PTEN", "PIK3CA"]
+    table = page.locator('#therapies-1 table[data-tier="II"]')
+    table.locator("th", has_text="Therapy").locator("button").click()
+    names = [t.split("\n")[0].strip() for t in visible_rows(page, '#therapies-1 table[data-tier="II"] td.therapy')]
+    assert names == sorted(names, key=str.lower) and len(names) > 2
+    assert errors == []
+    page.context.close()
+
+
+def test_report_reads_fully_without_javascript(browser, breast, tmp_path):
+    page, errors = open_report(browser, render_html([breast]), tmp_path / "nojs.html", 1366, js=False)
+    assert not page.locator(".filters").first.is_visible()  # no dead controls
+    n = len([m for m in breast.matches if m.evidence.direction.value == "sensitivity"])
+    assert len(visible_rows(page, "#therapies-1 tbody.match")) == n
+    assert len(visible_rows(page, "#alterations-table-1 tbody tr")) == len(breast.alterations)
+    assert errors == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1024, 1366])
+def test_layout_has_no_page_overflow_and_readable_tables(browser, npc, breast, tmp_path, width,
+                                                         capsys):
+    for res in (npc, breast):
+        html = render_html([res])
+        path = tmp_path / f"{res.sample}-{width}.html"
+        page, errors = open_report(browser, html, path, width)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (res.sample, width, overflow)
+        # no cell squeezed to a letter per line: each visible cell is wide enough for its
+        # longest word (up to 12 characters, at 5 px a character); therapy options stack at
+        # 390 px and the alteration table scrolls inside its box
+        narrow = page.eval_on_selector_all(
+            "table.matches td, table.alterations-table td, table.glance td",
+            "els => els.filter(e => e.offsetParent !== null).map(e => {"
+            "  const word = Math.max(0, ...e.innerText.split(/\\s+/).map(w => w.length));"
+            "  return [e.innerText.trim().slice(0, 30), e.clientWidth, Math.min(word, 12) * 5]; })"
+            "  .filter(([t, w, need]) => w < need)")
+        assert narrow == [], (res.sample, width, narrow[:5])
+        assert errors == []
+        if width in (390, 1366):
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            shot = SCREENSHOTS / f"{res.sample}-{width}px.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+            with capsys.disabled():
+                print(f"\nscreenshot {shot} ({shot.stat().st_size} bytes); "
+                      f"page {path.stat().st_size} bytes")
+        page.context.close()
+
+
+# ---------------------------------------------------------------------------------------- Excel
+def test_xlsx_workbook_has_the_five_sheets_with_the_result(npc, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    hostile = replace(npc, sample="=HYPERLINK(\"http://x\")")
+    (path,) = write_outputs([hostile], tmp_path, ["xlsx"])
+    assert path.name == "HYPERLINK_http_x.varmatch.xlsx"  # safe_name of the sample
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["options", "alterations", "excluded", "trials", "notes"]
+    rows = {ws.title: [[c.value for c in r] for r in ws.iter_rows()] for ws in wb}
+    head = rows["options"][0]
+    opts = [dict(zip(head, r)) for r in rows["options"][1:]]
+    assert len(opts) == len(npc.matches)
+    capi = [o for o in opts if o["evidence_id"] == "VM0001"][0]
+    assert capi["alterations"] == "AKT1 p.E17K" and capi["tier"] == "II"
+    assert capi["regulatory_status"] == "approved in another tumor type"
+    assert capi["evidence_relation"] == "other tumor type"
+    alt = dict(zip(rows["alterations"][0], rows["alterations"][1]))
+    assert (alt["hgvs_p"], alt["hgvs_c"], alt["pos"], alt["build"]) == (
+        "p.E17K", "c.49G>A", 104780214, "GRCh38")
+    assert abs(alt["vaf"] - 0.311) < 1e-3
+    excluded = [dict(zip(rows["excluded"][0], r)) for r in rows["excluded"][1:]]
+    assert any("FILTER=weak_evidence" in e["reason"] for e in excluded)
+    notes = {r[1]: r[2] for r in rows["notes"][1:]}
+    assert notes["disclaimer"] == "For research use; not a substitute for clinical judgement."
+    assert notes["knowledgebase checksum"] == npc.kb_checksum and notes["JSON schema"] == "2.0"
+    assert notes["trials"].startswith("not requested")
+    # a sample name that looks like a formula stays text
+    cell = wb["options"]["A2"]
+    assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
+
+
+def test_xlsx_to_stdout_and_a_clear_error_without_openpyxl(monkeypatch):
+    p = subprocess.run([sys.executable, "-m", "varmatch", "run", NPC_VCF, "-t", "NPC", "-o", "-",
+                        "--formats", "xlsx"], capture_output=True, timeout=300,
+                       env=os.environ | {"PYTHONPATH": str(REPO)})
+    assert p.returncode == 0 and p.stdout[:2] == b"PK", p.stderr  # a zip container
+    import importlib.util
+
+    from varmatch.errors import UsageError
+    from varmatch.writers import parse_formats
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "openpyxl" else real(name, *a))
+    with pytest.raises(UsageError, match=r"pip install 'varmatch\[xlsx\]'"):
+        parse_formats("json,xlsx")

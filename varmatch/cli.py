@@ -174,7 +174,7 @@ def _emit(results, out_dir, output, formats) -> None:
     names = writers.parse_formats(formats)
     if output:
         spec = writers.get(names[0])
-        with writers.atomic_open(output) as fh:
+        with writers.atomic_open(output, spec.binary) as fh:
             spec.write(results, fh)
         if output != "-":
             _say(f"wrote {output}")
@@ -186,14 +186,15 @@ def _emit(results, out_dir, output, formats) -> None:
 @cli.command(epilog=EPILOG)
 @click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
 @click.option("-t", "--tumor-type", help="Patient's tumor type, an OncoTree code (e.g. NPC, BREAST). "
-              "Default: stated in the input, else unknown (all evidence treated as off-label).")
+              "Default: stated in the input, else unknown (all evidence treated as from another tumor type).")
 @click.option("--out", "out_dir", default="results", show_default=True,
               type=click.Path(file_okay=False), help="Directory for <sample>.varmatch.<format> files.")
 @click.option("-o", "--output", help="Write one format to this file instead ('-' for stdout).")
 @click.option("--formats", default="json,tsv,html", show_default=True,
               help="Comma-separated output formats: json, tsv, html (report), vcf (annotated "
                    "input), multiqc (custom-content table), alterations, trials (with "
-                   "--trials), va (GA4GH VA-Spec statements).")
+                   "--trials), va (GA4GH VA-Spec statements), xlsx (Excel workbook; needs "
+                   "varmatch[xlsx]).")
 @click.option("--fail-on-empty", is_flag=True, help=f"Exit {EXIT_EMPTY} when nothing is actionable.")
 @_input_options
 @_trial_options

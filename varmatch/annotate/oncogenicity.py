@@ -225,8 +225,8 @@ def classify(alt: Alteration, roles: dict[str, str],
                 and rec3d.count(protein.alt) > 0):
             n = rec3d.count(protein.alt)
             return (Oncogenicity.LIKELY_ONCOGENIC,
-                    f"3D hotspot residue {gene} {rec3d.residue} (Gao et al. 2017), "
-                    f"{protein.alt} observed in {_tumors(n)}.", False)
+                    f"3D hotspot residue {gene} {rec3d.residue} (Gao et al. 2017; "
+                    f"{protein.alt} observed in {_tumors(n)}).", False)
 
     if _is_truncating(alt):
         if role == TUMOR_SUPPRESSOR:
@@ -262,19 +262,19 @@ def _hotspot_call(gene: str, protein: ProteinChange,
         n = rec.count(protein.alt)
         where = f"cancerhotspots v2 hotspot residue {gene} {rec.residue}"
         if n >= MIN_TUMORS_ONCOGENIC:
-            return (Oncogenicity.ONCOGENIC, f"{where}, {protein.alt} observed in {_tumors(n)}.",
+            return (Oncogenicity.ONCOGENIC, f"{where} ({protein.alt} observed in {_tumors(n)}).",
                     True)
         seen = f"observed in only {_tumors(n)}" if n else "not observed there"
         return (Oncogenicity.LIKELY_ONCOGENIC,
-                f"{where} ({_tumors(rec.tumor_count)}); {protein.alt} {seen}.", True)
+                f"{where} (mutated in {_tumors(rec.tumor_count)}; {protein.alt} {seen}).", True)
     change = str(protein)
     n = rec.count(change)
     where = f"cancerhotspots v2 in-frame indel hotspot {gene} {rec.residue}"
     if n >= MIN_TUMORS_ONCOGENIC:
-        return (Oncogenicity.ONCOGENIC, f"{where}, {change} observed in {_tumors(n)}.", True)
+        return (Oncogenicity.ONCOGENIC, f"{where} ({change} observed in {_tumors(n)}).", True)
     seen = f"observed in only {_tumors(n)}" if n else "not itself observed there"
     return (Oncogenicity.LIKELY_ONCOGENIC,
-            f"{where} ({_tumors(rec.tumor_count)}); {change} {seen}.", True)
+            f"{where} (mutated in {_tumors(rec.tumor_count)}; {change} {seen}).", True)
 
 
 def _is_missense(protein: ProteinChange) -> bool:

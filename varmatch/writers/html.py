@@ -1,13 +1,16 @@
-"""HTML report: one self-contained page a molecular tumor board can read, offline and on paper.
+"""HTML report: one self-contained page a molecular tumor board can read, explore, and print.
 
 The page is rendered from ``templates/report.html.j2`` with Jinja2 (autoescape on: every string
 from the input - sample names, INFO text, file names - is escaped). The template data start from
 :func:`varmatch.writers.json_writer.result_dict`, so the report shows exactly the fields of the
-JSON output; this module adds only presentation: grouping by tier, the at-a-glance summary, and the
-geometry of two inline-SVG pictures (a lollipop plot of the alterations on each protein, with
-cancerhotspots residues marked, and a tier summary chart). No script, no external asset, no web
-font. The date is the run's (UTC), or ``SOURCE_DATE_EPOCH`` when set, so two runs with the same
-input and that variable give byte-identical files.
+JSON output (and the optional fields other stages add: ``qualifiers``, ``requirement_status``,
+``flags``, ``trials``, rendered when present); this module adds only presentation: grouping by
+tier, the at-a-glance summary, links out to public resources, and the geometry of the inline-SVG
+lollipop plots (protein domains from ``varmatch/data/domains.tsv``, cancerhotspots residues and
+the patient's changes). One small inline script (``templates/explore.js``) makes the tables
+sortable and filterable; without it the page reads fully. No external asset, no web font. The
+date is the run's (UTC), or ``SOURCE_DATE_EPOCH`` when set, so two runs with the same input and
+that variable give byte-identical files.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 
@@ -50,14 +54,14 @@ ONCOGENICITY_COLORS = {
     "oncogenic": "#b2182b", "likely oncogenic": "#e0712c", "VUS": "#5a7fa8",
     "likely benign": "#8c8c8c", None: "#8c8c8c",
 }
-TIER_COLORS = {"I": "#14532d", "II": "#1d6fa3", "III": "#b7791f", "IV": "#7a7a7a"}
+# The one tier palette of varmatch's pages (the cohort page imports it).
+TIER_COLORS = {"I": "#14532d", "II": "#1d6fa3", "III": "#b7791f", "IV": "#6b6b6b"}
+DOMAIN_COLORS = ("#8fb9d8", "#b5d69c", "#e8c47c", "#c9a7d9", "#9fd3c7", "#e5a5a5", "#c8c8a0")
 MAX_SUMMARY_ROWS = 6
 
 # Lollipop plot geometry (SVG user units; the SVG scales to the page width).
 LP_WIDTH, LP_LEFT, LP_RIGHT = 860, 40, 40
 LP_TOP, LP_BACKBONE_H, LP_STICK, LP_LEVEL_STEP, LP_MAX_LEVELS = 40, 14, 38, 22, 6
-# Tier chart geometry.
-TC_WIDTH, TC_LABEL_W, TC_BAR_MAX, TC_BAR_H, TC_GAP = 470, 64, 360, 14, 12
 
 
 # --------------------------------------------------------------------------------------------------
@@ -98,6 +102,23 @@ def protein_lengths() -> dict[str, int]:
     return lengths
 
 
+@lru_cache(maxsize=1)
+def protein_domains() -> dict[str, list[dict[str, Any]]]:
+    """Gene -> domains ``{start, end, name, accession, description}`` from the bundled
+    ``varmatch/data/domains.tsv`` (see ``scripts/build_domains.py`` for its source)."""
+    try:
+        text = resources.files("varmatch.data").joinpath("domains.tsv").read_text("utf-8")
+    except (FileNotFoundError, ModuleNotFoundError):
+        return {}
+    rows = [ln.split("\t") for ln in text.splitlines() if ln and not ln.startswith("#")]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for rec in (dict(zip(rows[0], r)) for r in rows[1:]):
+        out.setdefault(rec["gene"], []).append({
+            "start": int(rec["start"]), "end": int(rec["end"]), "name": rec["name"],
+            "accession": rec["accession"], "description": rec["description"]})
+    return out
+
+
 def _hotspot_records(gene: str) -> list[Any]:
     """cancerhotspots single-residue and in-frame-indel hotspots of ``gene`` (3D residues left out:
     they would crowd the axis and are not what the oncogenicity flag calls a hotspot)."""
@@ -133,10 +154,78 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
+_CIVIC_EID = re.compile(r"^(?:CIViC:)?EID(\d+)(?:\.\d+)?$", re.IGNORECASE)
+_CIVIC_VID = re.compile(r"^(?:CIViC:)?VID(\d+)$", re.IGNORECASE)
+
+
 def citation_view(cid: str) -> dict[str, str | None]:
     c = Citation(cid.strip())
+    eid = _CIVIC_EID.match(c.id)
+    if eid:
+        return {"id": c.id, "label": f"CIViC EID{eid[1]}", "url": civic_url("evidence", eid[1])}
     label = "FDA label" if c.scheme == "FDA" else ("EMA label" if c.scheme == "EMA" else c.id)
     return {"id": c.id, "label": label, "url": safe_url(c.url)}
+
+
+def civic_url(kind: str, number: str) -> str:
+    """CIViC's documented short links (``/links/<entity>/<id>`` redirects to the page)."""
+    return f"https://civicdb.org/links/{kind}/{number}"
+
+
+def link(label: str, url: str) -> dict[str, str]:
+    return {"label": label, "url": url}
+
+
+def alteration_links(a: dict[str, Any], build: str | None) -> list[dict[str, str]]:
+    """Links out for one alteration (JSON form): OncoKB, cBioPortal, and for a variant with
+    coordinates on a known build, ClinVar (by position) and gnomAD (by chrom-pos-ref-alt)."""
+    gene = quote(a["gene"])
+    change = (a.get("hgvs_p") or "")[2:]
+    out = []
+    if a["type"] == "mutation" and change:
+        out.append(link("OncoKB", f"https://www.oncokb.org/gene/{gene}/{quote(change)}"))
+        out.append(link("cBioPortal", f"https://www.cbioportal.org/ln?q={gene}:{quote(change)}"))
+    else:
+        out.append(link("OncoKB", f"https://www.oncokb.org/gene/{gene}"))
+        kind = {"amplification": "AMP", "deletion": "HOMDEL", "fusion": "FUSION"}.get(a["type"], "MUT")
+        out.append(link("cBioPortal", f"https://www.cbioportal.org/ln?q={gene}:{kind}"))
+    v = a.get("variant")
+    vbuild = (v or {}).get("build") or build
+    if v and vbuild in ("GRCh37", "GRCh38") and re.fullmatch(r"[ACGTN]+", v["ref"] or "") \
+            and re.fullmatch(r"[ACGTN]+", v["alt"] or ""):
+        chrom = str(v["chrom"]).removeprefix("chr")
+        suffix = "38" if vbuild == "GRCh38" else "37"
+        out.append(link("ClinVar", "https://www.ncbi.nlm.nih.gov/clinvar/?term="
+                        + quote(f"{chrom}[chr] AND {v['pos']}[chrpos{suffix}]")))
+        dataset = "gnomad_r4" if vbuild == "GRCh38" else "gnomad_r2_1"
+        out.append(link("gnomAD", f"https://gnomad.broadinstitute.org/variant/"
+                        f"{quote(chrom)}-{v['pos']}-{v['ref']}-{v['alt']}?dataset={dataset}"))
+    return out
+
+
+def match_links(m: dict[str, Any]) -> list[dict[str, str]]:
+    """CIViC evidence and variant pages for a match that carries a CIViC identifier or URL."""
+    out, seen = [], set()
+    items = [(k, v) for k, v in m.items() if "civic" in k.lower() or k == "source_url"]
+    items += [("merged_evidence_id", v) for v in m.get("merged_evidence_ids") or []]
+    for key, value in items:
+        if not isinstance(value, (str, int)):
+            continue
+        text = str(value)
+        url = safe_url(text) if "civicdb.org" in text else None
+        if url is None:
+            eid, vid = _CIVIC_EID.match(text), _CIVIC_VID.match(text)
+            if eid:
+                url = civic_url("evidence", eid[1])
+            elif vid or (key.lower().endswith("variant_id") and text.isdigit()):
+                url = civic_url("variant", (vid or re.match(r"(\d+)", text))[1])  # type: ignore[index]
+        if url and url not in seen:
+            seen.add(url)
+            out.append(link("CIViC variant" if "variant" in key.lower() else "CIViC evidence", url))
+    eid = _CIVIC_EID.match(str(m.get("evidence_id", "")))
+    if eid and civic_url("evidence", eid[1]) not in seen:
+        out.append(link("CIViC evidence", civic_url("evidence", eid[1])))
+    return out
 
 
 _CTX_CITES = re.compile(r"^(?P<text>.*?)\s*\[(?P<cites>[^\[\]]+)\]\s*$", re.DOTALL)
@@ -164,10 +253,26 @@ def context_view(lines: Iterable[str]) -> list[dict[str, Any]]:
 
 # --------------------------------------------------------------------------------------------------
 def _match_view(m: dict[str, Any], alt_names: dict[str, str]) -> dict[str, Any]:
+    names = [alt_names.get(a, a) for a in m["alterations"]]
+    qualifiers = [q | {"alteration_names": [alt_names.get(a, a) for a in q.get("alterations", [])],
+                       "citation_links": [citation_view(c["id"] if isinstance(c, dict) else c)
+                                          for c in q.get("citations", [])]}
+                  for q in m.get("qualifiers") or []]
     return m | {
-        "alteration_names": [alt_names.get(a, a) for a in m["alterations"]],
+        "alteration_names": names,
+        "genes": sorted({n.split(" ")[0].split("::")[0] for n in names}),
         "citation_links": [citation_view(c["id"]) for c in m["citations"]],
+        "links": match_links(m),
+        "qualifier_views": qualifiers,
+        "contradicted": [r for r in m.get("requirement_status") or []
+                         if r.get("status") == "contradicted"],
     }
+
+
+def qualifier_flag(q: dict[str, Any]) -> str:
+    """One line for the summary: ``⚠ resistance: PTEN p.R130* (alpelisib)``."""
+    alts = "; ".join(q["alteration_names"]) or "another alteration"
+    return f"\u26a0 {q.get('direction', 'resistance')}: {alts} ({q.get('therapy', '')})"
 
 
 def summary_rows(matches: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -327,48 +432,23 @@ def _lollipop(gene: str, alts: list[Alteration]) -> dict[str, Any]:
                      + (f"; VAF {fmt_vaf(a.vaf)}" if a.vaf is not None else ""),
             "id": alteration_id(a),
         })
+    domains = []
+    for i, dom in enumerate(d for d in protein_domains().get(gene, []) if d["start"] <= length):
+        x1, x2 = x(dom["start"]), x(min(dom["end"], length))
+        label = dom["name"].replace("_", " ")
+        domains.append({
+            "x": x1, "w": max(x2 - x1, 2.0), "color": DOMAIN_COLORS[i % len(DOMAIN_COLORS)],
+            "label": label if 6.2 * len(label) + 6 < x2 - x1 else "",
+            "title": f"{gene} {dom['start']}-{dom['end']}: {dom['name']} ({dom['accession']}): "
+                     f"{dom['description']}",
+        })
     axis_y = backbone_y + LP_BACKBONE_H + 32
     return {
         "gene": gene, "length": length, "length_note": length_note,
         "width": LP_WIDTH, "height": axis_y + 24, "x0": LP_LEFT, "x1": LP_WIDTH - LP_RIGHT,
         "backbone_y": backbone_y, "backbone_h": LP_BACKBONE_H, "axis_y": axis_y,
         "ticks": [{"x": x(t), "label": str(t)} for t in _ticks(length)],
-        "hotspots": hotspots, "heads": heads,
-    }
-
-
-def _legend(items: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    out, x0 = [], 0.0
-    for name, color in items:
-        out.append({"name": name, "color": color, "x": x0})
-        x0 += 28 + 6.8 * len(name)
-    return out
-
-
-def tier_chart(d: dict[str, Any]) -> dict[str, Any]:
-    """Grouped horizontal bars per tier: alterations, sensitivity matches, resistance matches."""
-    series = [
-        ("alterations", "#3d3d3d", [a.get("tier") for a in d["alterations"]]),
-        ("therapy matches", "#1d6fa3", [m["tier"] for m in d["matches"]]),
-        ("resistance matches", "#b2182b", [m["tier"] for m in d["resistance"]]),
-    ]
-    counts = {name: {t: tiers.count(t) for t in TIERS} for name, _, tiers in series}
-    top = max([1, *(c for per in counts.values() for c in per.values())])
-    group_h = len(series) * (TC_BAR_H + 3) + TC_GAP
-    groups = []
-    for gi, t in enumerate(TIERS):
-        y0 = 30 + gi * group_h
-        bars = []
-        for si, (name, color, _) in enumerate(series):
-            n = counts[name][t]
-            bars.append({"series": name, "color": color, "n": n,
-                         "y": y0 + si * (TC_BAR_H + 3), "w": n / top * TC_BAR_MAX})
-        groups.append({"tier": t, "y": y0, "mid": y0 + (group_h - TC_GAP) / 2, "bars": bars,
-                       "color": TIER_COLORS[t]})
-    return {
-        "width": TC_WIDTH, "height": 30 + len(TIERS) * group_h, "x0": TC_LABEL_W,
-        "bar_h": TC_BAR_H, "groups": groups,
-        "legend": _legend([(n, c) for n, c, _ in series]),
+        "hotspots": hotspots, "heads": heads, "domains": domains,
     }
 
 
@@ -379,18 +459,33 @@ def report_data(r: SampleResult) -> dict[str, Any]:
     alt_names = {a["id"]: a["alteration"] for a in d["alterations"]}
     matches = [_match_view(m, alt_names) for m in d["matches"]]
     resistance = [_match_view(m, alt_names) for m in d["resistance"]]
+    counter = [_match_view(m, alt_names) for m in d.get("counter_evidence") or []]
     plots, not_drawn = lollipop_plots(r)
+    alterations = [a | {"links": alteration_links(a, d["genome_build"]),
+                        "options": sorted({m["therapy"] for m in matches
+                                           if a["id"] in m["alterations"]}),
+                        "resisted": sorted({m["therapy"] for m in resistance
+                                            if a["id"] in m["alterations"]})}
+                   for a in d["alterations"]]
     return {
         "d": d,
+        "alterations": alterations,
         "matches": matches,
         "summary": summary_rows(matches),
+        "filters": {
+            "genes": sorted({a["gene"] for a in d["alterations"]}),
+            "drugs": sorted({x for m in matches + resistance + counter
+                             for x in m["drugs"] + m["partners"]}),
+            "tiers": [t for t in TIERS if any(m["tier"] == t for m in matches + resistance + counter)
+                      or any(a.get("tier") == t for a in d["alterations"])],
+        },
         "tiers": group_by_tier(matches),
         "resistance_tiers": group_by_tier(resistance),
         "resistance": resistance,
+        "counter_tiers": group_by_tier(counter),
         "context": context_view(r.context),
         "lollipops": plots,
         "not_drawn": not_drawn,
-        "chart": tier_chart(d),
         "n_oncogenic": sum(1 for a in d["alterations"]
                            if a["oncogenicity"] in ("oncogenic", "likely oncogenic")),
     }
@@ -405,7 +500,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(num=fmt_num, vaf=fmt_vaf, human=human)
+    env.filters.update(num=fmt_num, vaf=fmt_vaf, human=human, flag=qualifier_flag)
     env.globals.update(onc_colors=ONCOGENICITY_COLORS, tier_colors=TIER_COLORS)
     return env
 
@@ -418,12 +513,14 @@ def render_html(results: list[SampleResult]) -> str:
         title = f"varmatch report: {results[0].sample}"
     else:
         title = f"varmatch report: {len(results)} samples"
+    script = (Path(__file__).parent / "templates" / "explore.js").read_text("utf-8")
     return template.render(
         title=title, reports=reports, date=report_date(), version=__version__,
-        disclaimer=RESEARCH_USE,
+        disclaimer=RESEARCH_USE, script=script,
     )
 
 
-@register("html", "html", "self-contained HTML report (summary, therapies by tier, alterations, plots)")
+@register("html", "html", "self-contained HTML report (summary, sortable and filterable tables, "
+          "links out, lollipop plots with domains)")
 def write_html(results: list[SampleResult], fh) -> None:
     fh.write(render_html(results))

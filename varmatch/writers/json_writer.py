@@ -3,14 +3,58 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
+from importlib import resources
 
 from varmatch import RESEARCH_USE, __version__
-from varmatch.models import Alteration, Match, SampleResult
-from varmatch.tiers import alteration_tier
+from varmatch.models import Alteration, Direction, EvidenceKind, Match, SampleResult, TumorRelation
+from varmatch.tiers import TUMOR_AGNOSTIC, alteration_tier
 from varmatch.trials import trials_dict
 from varmatch.writers import register
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
+
+# Two separate ideas that the single word "on-label" used to mix (docs/schema-changes.md).
+APPROVED_HERE = "approved in this tumor type"
+APPROVED_ELSEWHERE = "approved in another tumor type"
+NOT_APPROVED = "not approved"
+SAME_TUMOR_TYPE = "same tumor type"
+TUMOR_AGNOSTIC_EVIDENCE = "tumor-agnostic"
+OTHER_TUMOR_TYPE = "other tumor type"
+
+
+def evidence_relation(m: Match) -> str:
+    """Where the evidence comes from, relative to the patient's tumor type."""
+    if m.relation is not TumorRelation.ON_LABEL:  # e.g. a basket whose population excludes it
+        return OTHER_TUMOR_TYPE
+    return TUMOR_AGNOSTIC_EVIDENCE if m.evidence.tumor_type in TUMOR_AGNOSTIC else SAME_TUMOR_TYPE
+
+
+_RULE_IDS = {"off-label-AB": "other-tumor-type-AB", "off-label-CD": "other-tumor-type-CD"}
+
+
+def rule_id(m: Match) -> str:
+    """The tiering rule as published (README, Tiers): the tier stage's ``on-label`` becomes
+    ``same-tumor-type`` or ``tumor-agnostic`` and ``off-label-*`` becomes ``other-tumor-type-*``,
+    so no output calls evidence "on-label"; a suffix (``+...``) is kept."""
+    base, plus, rest = m.rule.partition("+")
+    if base == "on-label":
+        base = "tumor-agnostic" if evidence_relation(m) == TUMOR_AGNOSTIC_EVIDENCE else "same-tumor-type"
+    return _RULE_IDS.get(base, base) + plus + rest
+
+
+def regulatory_status(m: Match, matches: list[Match] | tuple[Match, ...]) -> str:
+    """Whether the option's drugs carry a regulatory approval that this sample's alterations meet:
+    a regulatory-label row of the knowledgebase, for the same drugs, matched in this sample, in the
+    patient's tumor type (or tumor-agnostic) or in another one. "not approved" means no such label
+    in the knowledgebase for this biomarker, not a statement about every jurisdiction."""
+    drugs = set(m.evidence.drugs)
+    labels = [x for x in matches
+              if x.evidence.kind is EvidenceKind.REGULATORY
+              and x.evidence.direction is Direction.SENSITIVITY and drugs <= set(x.evidence.drugs)]
+    if any(evidence_relation(x) != OTHER_TUMOR_TYPE for x in labels):
+        return APPROVED_HERE
+    return APPROVED_ELSEWHERE if labels else NOT_APPROVED
 
 
 def alteration_dict(a: Alteration, matches: list[Match] | None = None) -> dict:
@@ -48,7 +92,8 @@ def alteration_id(a: Alteration) -> str:
     return f"{a.gene}:{a.protein or a.hgvs_c or a.type.value}" + (f"@{a.variant}" if a.variant else "")
 
 
-def match_dict(m: Match) -> dict:
+def match_dict(m: Match, matches: list[Match] | tuple[Match, ...] = ()) -> dict:
+    """One match; ``matches`` (all of the sample's) decide its ``regulatory_status``."""
     ev = m.evidence
     return {
         "evidence_id": ev.id,
@@ -61,9 +106,10 @@ def match_dict(m: Match) -> dict:
         "evidence_level": ev.level.value,
         "evidence_kind": ev.kind.value,
         "evidence_tumor_type": ev.tumor_type,
-        "relation": m.relation.value,
+        "regulatory_status": regulatory_status(m, matches or (m,)),
+        "evidence_relation": evidence_relation(m),
         "rung": m.rung.value,
-        "rule": m.rule,
+        "rule": rule_id(m),
         "why": m.why,
         "biomarker": str(ev.biomarker),
         "alterations": [alteration_id(a) for a in m.alterations],
@@ -106,9 +152,11 @@ def result_dict(r: SampleResult) -> dict:
                           "civic_release": r.civic_release},
         "civic_release": r.civic_release,
         "alterations": [alteration_dict(a, matches) for a in r.alterations],
-        "matches": [match_dict(m) for m in matches if m.evidence.direction.value == "sensitivity"],
-        "resistance": [match_dict(m) for m in matches if m.evidence.direction.value == "resistance"],
-        "counter_evidence": [match_dict(m) for m in matches
+        "matches": [match_dict(m, matches) for m in matches
+                    if m.evidence.direction.value == "sensitivity"],
+        "resistance": [match_dict(m, matches) for m in matches
+                       if m.evidence.direction.value == "resistance"],
+        "counter_evidence": [match_dict(m, matches) for m in matches
                              if m.evidence.direction.value == "counter-evidence"],
         "excluded": [{"call": e.description, "reason": e.reason, "source": e.source}
                      for e in r.excluded],
@@ -116,6 +164,13 @@ def result_dict(r: SampleResult) -> dict:
         "clinical_context": list(r.context),
         "trials": trials_dict(r.trials),
     }
+
+
+@lru_cache(maxsize=1)
+def result_schema() -> dict:
+    """The JSON schema (draft 2020-12) that every result dict validates against."""
+    return json.loads(resources.files("varmatch").joinpath("schemas/result.schema.json")
+                      .read_text("utf-8"))
 
 
 @register("json", "json", "full result as JSON (schema: varmatch/schemas/result.schema.json)")

@@ -11,11 +11,13 @@ import csv
 from varmatch.models import Alteration, SampleResult
 from varmatch.tiers import alteration_tier
 from varmatch.writers import register
+from varmatch.writers.json_writer import evidence_relation, regulatory_status, rule_id
 
 MATCH_COLUMNS = [
     "sample", "tumor_type", "gene", "alteration", "hgvs_c", "consequence", "transcript", "vaf",
     "depth", "oncogenicity", "hotspot", "tier", "level", "direction", "therapy", "drugs",
-    "partners", "evidence_kind", "evidence_level", "evidence_tumor_type", "relation", "rung",
+    "partners", "evidence_kind", "evidence_level", "evidence_tumor_type", "regulatory_status",
+    "evidence_relation", "rung",
     "requirements", "citations", "rule", "why", "evidence_id", "oncokb_level", "escat_tier",
     "qualifiers", "sources",
 ]
@@ -63,9 +65,10 @@ def write_tsv(results: list[SampleResult], fh) -> None:
                     "therapy": ev.therapy, "drugs": ",".join(ev.drugs),
                     "partners": ",".join(ev.partners), "evidence_kind": ev.kind,
                     "evidence_level": ev.level, "evidence_tumor_type": ev.tumor_type,
-                    "relation": m.relation, "rung": m.rung,
+                    "regulatory_status": regulatory_status(m, matches),
+                    "evidence_relation": evidence_relation(m), "rung": m.rung,
                     "requirements": "; ".join(ev.requirements),
-                    "citations": ",".join(c.id for c in ev.citations), "rule": m.rule,
+                    "citations": ",".join(c.id for c in ev.citations), "rule": rule_id(m),
                     "why": m.why, "evidence_id": ev.id, "oncokb_level": m.oncokb_level,
                     "escat_tier": m.escat_tier,
                     "qualifiers": "; ".join(f"{q.evidence.id} ({q.evidence.direction}, level "
