@@ -466,13 +466,17 @@ def kb_tumor_types(query):
               help="Per-sample output formats: json, tsv, html, vcf, multiqc, alterations.")
 @click.option("--summary-only", is_flag=True,
               help="Write only the cohort summary, no per-sample files.")
+@click.option("--resume", is_flag=True,
+              help="Skip samples whose outputs are complete and whose input, options, varmatch "
+                   "version and knowledgebase match the last run (e.g. after a killed run).")
 @click.option("--diff", "diff_dir", type=click.Path(file_okay=False, exists=True),
               help="Compare each sample with the previous cohort folder DIR (its samples/*.json): "
                    "writes cohort.diff.txt/.json; exit 20 if any patient's options changed, 21 if "
                    "only provenance changed.")
 @_input_options
 @_trial_options
-def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, diff_dir, sample, **opts):
+def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, resume, diff_dir, sample,
+           **opts):
     """Run many samples (a samplesheet with sample, vcf, tumor_type columns, or a MAF) in
     parallel, or summarise existing *.varmatch.json results, and write a cohort summary:
     actionable alterations per sample, counts per gene/drug/tier, an alteration-by-sample
@@ -486,9 +490,10 @@ def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, diff_dir, s
     trial_opts = {k: opts.pop(k) for k in list(opts) if k.startswith(("trial", "want_trial"))}
     options, formats = _with_trials(_options(tumor_type, None, **opts), formats, trial_opts)
     summary = run_cohort(list(inputs), out_dir, options, jobs=jobs, formats=formats,
-                         summary_only=summary_only)
+                         summary_only=summary_only, resume=resume)
     _say(f"wrote {out_dir}/cohort.html: {summary.n_samples} samples, "
-         f"{summary.n_actionable} with actionable alterations, {len(summary.failed)} failed")
+         f"{summary.n_actionable} with actionable alterations, {len(summary.failed)} failed"
+         + (f", {summary.reused} reused from the last run" if resume else ""))
     if summary.failed:
         sys.exit(EXIT_INPUT)
     if diff_dir:
