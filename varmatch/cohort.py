@@ -171,7 +171,7 @@ def summary_dict(r) -> dict:
     otherwise, with CIViC rows). Same keys and values as the full dict."""
     from varmatch.tiers import alteration_tier
     from varmatch.trials import trials_dict
-    from varmatch.writers.json_writer import alteration_id
+    from varmatch.writers.json_writer import alteration_id, rule_id
 
     matches = list(r.matches)
     by_direction: dict[str, list[dict]] = {"sensitivity": [], "resistance": []}
@@ -181,7 +181,7 @@ def summary_dict(r) -> dict:
             by_direction[ev.direction.value].append({
                 "evidence_id": ev.id, "therapy": ev.therapy, "drugs": list(ev.drugs),
                 "direction": ev.direction.value, "tier": m.tier.value, "level": m.level.value,
-                "rule": m.rule, "alterations": [alteration_id(a) for a in m.alterations]})
+                "rule": rule_id(m), "alterations": [alteration_id(a) for a in m.alterations]})
     return {"sample": r.sample, "tumor_type": {"code": r.tumor_type},
             "alterations": [{"id": alteration_id(a), "gene": a.gene, "alteration": str(a),
                              "tier": alteration_tier(a, matches).value} for a in r.alterations],
@@ -486,16 +486,7 @@ class Engine:
 
     def samples(self, path: str, sample: str | None = None, **extra) -> Iterator:
         """SampleCalls of one input, read with this engine's gene filter and regions."""
-        if not extra:
-            return self.core.samples(path, replace(self.opts, sample=sample))
-        from varmatch import readers
-
-        o, a = self.opts, self.core.annotator
-        return readers.read(
-            path, o.input_format, sample=sample, include_filtered=o.include_filtered,
-            genome=o.genome, clinical=o.clinical, amp_threshold=o.amp_threshold,
-            del_threshold=o.del_threshold, gene_filter_for=a.gene_filter, regions_for=a.regions,
-            genes=a.genes, preferred=a.preferred, **extra)
+        return self.core.samples(path, replace(self.opts, sample=sample), **extra)
 
     def result(self, sc, requested: str | None, input_path: str):
         """The :class:`~varmatch.models.SampleResult` of one sample (as ``run_file`` makes it)."""
