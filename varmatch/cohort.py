@@ -171,7 +171,7 @@ def summary_dict(r) -> dict:
     otherwise, with CIViC rows). Same keys and values as the full dict."""
     from varmatch.tiers import alteration_tier
     from varmatch.trials import trials_dict
-    from varmatch.writers.json_writer import alteration_id
+    from varmatch.writers.json_writer import alteration_id, rule_id
 
     matches = list(r.matches)
     by_direction: dict[str, list[dict]] = {"sensitivity": [], "resistance": []}
@@ -181,7 +181,7 @@ def summary_dict(r) -> dict:
             by_direction[ev.direction.value].append({
                 "evidence_id": ev.id, "therapy": ev.therapy, "drugs": list(ev.drugs),
                 "direction": ev.direction.value, "tier": m.tier.value, "level": m.level.value,
-                "rule": m.rule, "alterations": [alteration_id(a) for a in m.alterations]})
+                "rule": rule_id(m), "alterations": [alteration_id(a) for a in m.alterations]})
     return {"sample": r.sample, "tumor_type": {"code": r.tumor_type},
             "alterations": [{"id": alteration_id(a), "gene": a.gene, "alteration": str(a),
                              "tier": alteration_tier(a, matches).value} for a in r.alterations],
