@@ -27,7 +27,8 @@ from varmatch.models import Alteration, Build, ProteinChange, Variant
 # builds of files whose header does not say
 BUILD_HINTS = {"snpeff_mtor_EFF_legacy.vcf": Build.GRCh37,
                "snpeff_pten_frameshift_expectedHGVS.vcf": Build.GRCh37,
-               "snpeff_examples_cancer.ann.vcf": Build.GRCh37}
+               "snpeff_examples_cancer.ann.vcf": Build.GRCh37,
+               "civic_2019-10-08_civic_accepted.GRCh37.vcf": Build.GRCh37}
 
 
 @dataclass
@@ -35,12 +36,17 @@ class Tally:
     source: str
     compared: int = 0
     agree: int = 0
+    compared_seq: int = 0  # genes with bundled sequence only
+    agree_seq: int = 0
     rows: list[str] = field(default_factory=list)
 
-    def add(self, ok: bool, text: str) -> None:
+    def add(self, ok: bool, text: str, sequenced: bool = True) -> None:
         self.compared += 1
         self.agree += ok
-        self.rows.append(("ok   " if ok else "DIFF ") + text)
+        self.compared_seq += sequenced
+        self.agree_seq += ok and sequenced
+        self.rows.append(("ok   " if ok else "DIFF ") + text
+                         + ("" if sequenced else " [gene without bundled sequence]"))
 
 
 def _open(path: Path):
@@ -140,7 +146,12 @@ def _pick(entries: list[dict], gene: str, alteration: Alteration, db: Transcript
     return (withp or canon or cand)[0]
 
 
-def concordance_vcf(path: Path, tallies: dict[str, Tally]) -> None:
+def _sequenced(db: TranscriptDB, gene: str) -> bool:
+    t = db.transcript(gene)
+    return t is not None and t.sequence != "none"
+
+
+def concordance_vcf(path: Path, tallies: dict[str, Tally], label: str | None = None) -> None:
     db = None
     header = ""
     for kind, payload in _vcf_records(path):
@@ -153,9 +164,8 @@ def concordance_vcf(path: Path, tallies: dict[str, Tally]) -> None:
             csq_key = next((k for k in ("CSQ", "vep", "ANN", "EFF", "FUNC")
                             if f"ID={k}," in header), None)
             fmt = _csq_format(header, csq_key) if csq_key in ("CSQ", "vep", "ANN") else []
-            label = {"CSQ": "VEP", "vep": "VEP", "ANN": "SnpEff", "EFF": "SnpEff",
-                     "FUNC": "Ion Reporter"}.get(
-                csq_key or "", "custom")
+            label = label or {"CSQ": "VEP", "vep": "VEP", "ANN": "SnpEff", "EFF": "SnpEff",
+                              "FUNC": "Ion Reporter"}.get(csq_key or "", "custom")
             tally = tallies.setdefault(label, Tally(label))
             continue
         chrom, pos, ref, alts, info, _cols = payload
@@ -163,8 +173,9 @@ def concordance_vcf(path: Path, tallies: dict[str, Tally]) -> None:
         for alt in alts:
             if not re.fullmatch(r"[ACGTNacgtn]+", alt):
                 continue
+            # every gene counts, also those without bundled sequence (issue 12)
             ours = [a for a in _ours(db, chrom, pos, ref, alt, f"{path.name}:{pos}")
-                    if db.transcript(a.gene) and db.transcript(a.gene).sequence != "none"]
+                    if db.transcript(a.gene)]
             if not ours:
                 continue
             entries = _peer_entries(info, csq_key, fmt, ref, alts, alt)
@@ -173,6 +184,8 @@ def concordance_vcf(path: Path, tallies: dict[str, Tally]) -> None:
                 if e is None:
                     continue
                 theirs = _protein(e.get("hgvsp", ""))
+                if label.startswith("CIViC") and not e.get("hgvsp"):
+                    continue  # CIViC states no protein change for this variant
                 if _synonymous_text(e.get("hgvsp", "")):
                     ok = a.protein is not None and a.protein.kind == "synonymous"
                 elif a.protein is None and theirs is None:
@@ -181,7 +194,18 @@ def concordance_vcf(path: Path, tallies: dict[str, Tally]) -> None:
                     ok = same(a.protein, theirs)
                 tally.add(ok, f"{path.name} {chrom}:{pos} {ref}>{alt} {a.gene}: ours "
                               f"p.{a.protein} {a.hgvs_c} ({a.transcript}, {a.consequence}) vs "
-                              f"{label} {e.get('hgvsp') or '-'} ({e.get('transcript')})")
+                              f"{label} {e.get('hgvsp') or '-'} ({e.get('transcript')})",
+                          _sequenced(db, a.gene))
+
+
+def _civic_hgvsp(text: str, name: str = "") -> str:
+    """CIViC's protein change: the NP_ expression among its '&'-joined, \\xNN-escaped HGVS
+    list, else a variant name that is a plain substitution ("M2327I"); "" when it states none."""
+    text = re.sub(r"\\x([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), text)
+    hit = next((h for h in text.split("&") if h.startswith("NP_") and ":p." in h), "")
+    if not hit and re.fullmatch(r"[ACDEFGHIKLMNPQRSTVWY]\d+[ACDEFGHIKLMNPQRSTVWY*]", name):
+        hit = f"p.{name}"
+    return hit
 
 
 def _peer_entries(info: dict, key: str | None, fmt: list[str], ref: str, alts: list[str],
@@ -197,7 +221,9 @@ def _peer_entries(info: dict, key: str | None, fmt: list[str], ref: str, alts: l
             elif d.get("Allele") != want:
                 continue
             out.append({"gene": d.get("SYMBOL"), "transcript": d.get("RefSeq") or d.get(
-                "Feature", ""), "feature": d.get("Feature"), "hgvsp": d.get("HGVSp", ""),
+                "Feature", ""), "feature": d.get("Feature"),
+                "hgvsp": d.get("HGVSp") or _civic_hgvsp(d.get("CIViC HGVS", ""),
+                                                        d.get("CIViC Variant Name", "")),
                 "CANONICAL": d.get("CANONICAL")})
     elif key == "ANN":
         for item in info.get("ANN", "").split(","):
@@ -265,7 +291,8 @@ def concordance_genomenexus(inp: Path, expected: Path, tally: Tally) -> None:
             tally.add(ok, f"{inp.name} {r['Chromosome']}:{r['Start_Position']} "
                           f"{r['Reference_Allele']}>{r['Tumor_Seq_Allele2']} {a.gene}: ours "
                           f"p.{a.protein} {a.hgvs_c} ({a.transcript}, {a.consequence}) vs MSK "
-                          f"{hg} ({e.get('Transcript_ID')} {e.get('RefSeq')})")
+                          f"{hg} ({e.get('Transcript_ID')} {e.get('RefSeq')})",
+                      _sequenced(db, a.gene))
 
 
 MAF_CLASS = {
@@ -333,6 +360,8 @@ def smoke_raw(paths: list[Path]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--inputs", default="/work/shared/real_inputs", type=Path)
+    ap.add_argument("--data", default="/work/shared/data", type=Path,
+                    help="shared reference data (for the CIViC GRCh37 VCF peer)")
     ap.add_argument("-v", "--verbose", action="store_true", help="also list raw-VCF hits")
     args = ap.parse_args(argv)
     d: Path = args.inputs
@@ -343,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     for p in sorted((d / "vcf/snpeff").glob("*.vcf")):
         concordance_vcf(p, tallies)
     concordance_vcf(d / "vcf/panel_iontorrent/moma_oca.vcf", tallies)
+    civic = args.data / "civic/civic_2019-10-08_civic_accepted.GRCh37.vcf"
+    if civic.exists():
+        concordance_vcf(civic, tallies, "CIViC GRCh37 VCF")
     gn = tallies.setdefault("GenomeNexus MSK", Tally("GenomeNexus MSK"))
     concordance_genomenexus(d / "maf/genomenexus_data_mutations_extended_100.txt",
                             d / "peer_expected/genomenexus/data_mutations_extended_100.mskcc.txt",
@@ -350,10 +382,20 @@ def main(argv: list[str] | None = None) -> int:
     v2m = tallies.setdefault("vcf2maf test MAF (class)", Tally("vcf2maf test MAF (class)"))
     concordance_vcf2maf(d / "maf/vcf2maf_test.maf", v2m)
 
-    print(f"{'peer':<28}{'compared':>9}{'agree':>7}{'%':>7}")
+    def pct(a: int, n: int) -> str:
+        return f"{100 * a / n:.1f}" if n else "-"
+
+    print(f"{'peer':<28}{'every gene':>22}   {'genes with bundled sequence':>28}")
+    print(f"{'':<28}{'compared':>9}{'agree':>7}{'%':>7}   {'compared':>12}{'agree':>7}{'%':>7}")
+    totals = [0, 0, 0, 0]
     for t in tallies.values():
-        pct = f"{100 * t.agree / t.compared:.0f}" if t.compared else "-"
-        print(f"{t.source:<28}{t.compared:>9}{t.agree:>7}{pct:>7}")
+        print(f"{t.source:<28}{t.compared:>9}{t.agree:>7}{pct(t.agree, t.compared):>7}   "
+              f"{t.compared_seq:>12}{t.agree_seq:>7}{pct(t.agree_seq, t.compared_seq):>7}")
+        if "(class)" not in t.source:
+            for i, v in enumerate((t.compared, t.agree, t.compared_seq, t.agree_seq)):
+                totals[i] += v
+    print(f"{'HGVSp, all peers':<28}{totals[0]:>9}{totals[1]:>7}{pct(totals[1], totals[0]):>7}   "
+          f"{totals[2]:>12}{totals[3]:>7}{pct(totals[3], totals[2]):>7}")
     print("\nDisagreements:" if not args.verbose else "\nAll comparisons:")
     for t in tallies.values():
         for row in t.rows:

@@ -184,7 +184,13 @@ def test_ref_mismatch_says_wrong_build(tmp_path):
     # AKT1 c.49 on GRCh38 (chr14:104780214) is C; a VCF saying G there was made on another reference
     text = (SAMPLES / "hnsc_tumor_normal.mutect2.GRCh38.vcf").read_text()
     text = text.replace("chr3\t179218303\t.\tG\tA,C", "chr3\t179218303\t.\tT\tA,C")
-    bad = tmp_path / "wrongref.vcf"
+    one = tmp_path / "oneref.vcf"  # one bad record of two: excluded with its reason (issue 12)
+    one.write_text(text)
+    p = vm("run", one, "-t", "HNSC", "-o", "-", "--formats", "json")
+    assert p.returncode == 0, p.stderr
+    assert "REF does not match the GRCh38 reference" in json.loads(p.stdout)["excluded"][0]["reason"]
+    text = text.replace("chr10\t87933147\t.\tC\tT", "chr10\t87933147\t.\tA\tT")
+    bad = tmp_path / "wrongref.vcf"  # REF wrong at every pathway position: an error
     bad.write_text(text)
     p = vm("run", bad, "--out", tmp_path / "out")
     err = p.stderr.decode()

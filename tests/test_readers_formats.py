@@ -269,13 +269,21 @@ def test_segment_file_without_build_asks_for_genome(tmp_path):
     assert labels(sc) == ["PTEN deletion"] and sc.sample == "T1"
 
 
-def test_gene_level_fold_change_table_uses_thresholds_and_reports_disagreement():
+def test_gene_level_fold_change_table_caller_calls_count_thresholds_for_the_rest():
     (sc,) = by_sample(FIX / "panel_cnv_foldchange.tsv").values()
     got = {str(a): a.copy_number for a in sc.alterations}
-    assert got == {"PTEN deletion": 0.16, "AKT2 amplification": 6.8}
-    (ex,) = sc.excluded  # PIK3CA "amplification" at fold change 1.62 = CN 3.24 < 5
-    assert ex.description.startswith("PIK3CA amplification") and "--amp-threshold 5" in ex.reason
+    # PTEN "loss" (one-copy word) at fold change 0.08 = CN 0.16: the threshold calls it deleted;
+    # PIK3CA "amplification" at fold change 1.62 = CN 3.24: the caller's call counts, flagged
+    assert got == {"PTEN deletion": 0.16, "PIK3CA amplification": 3.24, "AKT2 amplification": 6.8}
+    pik3ca = next(a for a in sc.alterations if a.gene == "PIK3CA")
+    assert pik3ca.flags == ("the caller's amplification call is used; copy number 3.24 (fold "
+                            "change 1.62) does not pass --amp-threshold 5",)
+    (ex,) = sc.excluded  # MTOR "loss" at CN 1.62: a one-copy loss, listed, not reported
+    assert ex.description == "MTOR loss (copy number 1.62 (fold change 0.81))"
+    assert "one-copy change" in ex.reason
     assert any("CN = 2 x fold change" in n for n in sc.notes)
+    assert ("PTEN: copy number 0.16 from fold change 0.08 (2 x fold change: ploidy 2, no purity "
+            "correction)") in sc.notes
 
 
 def test_cbioportal_wide_discrete_table_and_clinical():
@@ -318,9 +326,11 @@ def test_ion_reporter_cnv_records():
 # ----------------------------------------------------------------------------------------- fusion
 def test_star_fusion_uses_gene_columns_and_strips_ensembl_ids():
     (sc,) = by_sample(real("maf/moalmanac_example_patient.rna.star.fusions.txt")).values()
-    assert sorted(labels(sc)) == ["INPP4B::FNDC3A", "TSC2::DGKQ"]
+    # named 5'::3' (LeftGene is STAR-Fusion's 5' gene), whichever side is the pathway gene
+    assert sorted(labels(sc)) == ["DGKQ::TSC2", "FNDC3A::INPP4B"]
     tsc2 = next(a for a in sc.alterations if a.gene == "TSC2")
     assert tsc2.type is AlterationType.FUSION and tsc2.partner == "DGKQ"
+    assert tsc2.fusion_role == "TSC2 is the 3' partner (DGKQ 5')"
     (sc,) = by_sample(real("maf/moalmanac_example_patient.rna.star.fusions.txt"), genes=None).values()
     genes = {a.gene for a in sc.alterations}
     assert "CD2AP" in genes and "EML4" not in genes  # LeftGene wins over the FusionName label
@@ -331,13 +341,13 @@ def test_pcgr_fusion_list():
     assert sc.alterations == []
     (sc,) = by_sample(real("cna_sv/pcgr_T001-BRCA.grch37.fusions.tsv"), genes=None).values()
     got = labels(sc)
-    assert "EML4::ALK" in got and "ALK::EML4" in got
+    assert got.count("EML4::ALK") == 2  # the EML4 and the ALK side, one name: 5'::3'
     assert any(a.gene == "NTRK3" and a.partner is None for a in sc.alterations)  # "--NTRK3"
 
 
 def test_arriba_low_confidence_is_excluded_with_reason():
     (sc,) = by_sample(FIX / "arriba_fusions.tsv").values()
-    assert labels(sc) == ["AKT3::MAGI3", "PTEN::RNLS"]  # intergenic PIK3CA side skipped
+    assert labels(sc) == ["MAGI3::AKT3", "PTEN::RNLS"]  # intergenic PIK3CA side skipped
     assert [(e.description, e.reason.split(" (")[0]) for e in sc.excluded] == [
         ("TSC2::NTHL1", "Arriba confidence=low")]
     (sc,) = by_sample(FIX / "arriba_fusions.tsv", include_filtered=True).values()
@@ -350,7 +360,7 @@ def test_ion_reporter_failed_fusions_are_excluded():
     fusion.fusions_from_vcf(path, out, genes=GENES)
     assert out.alterations == []
     (ex,) = out.excluded
-    assert ex.description.startswith("AKT3::MAGI3")
+    assert ex.description.startswith("MAGI3::AKT3")  # Oncomine ID MAGI3-AKT3: 5' gene first
     assert "FILTER=FAIL" in ex.reason and "READ_COUNT<=20" in ex.reason
 
 
@@ -360,7 +370,7 @@ def test_foundation_one_xml():
     assert sc.sample == "FIXTURE-F1-01" and sc.build is Build.GRCh37
     assert sc.tumor_type == "Breast invasive ductal carcinoma"
     assert labels(sc) == ["PIK3CA p.H1047R", "PTEN p.R233*", "AKT1 p.E17K", "MTOR p.C1483S",
-                          "PTEN deletion", "AKT3 amplification", "AKT3::MAGI3"]
+                          "PTEN deletion", "AKT3 amplification", "MAGI3::AKT3"]
     akt1 = sc.alterations[2]
     assert (akt1.variant.chrom, akt1.variant.pos, akt1.variant.ref, akt1.variant.alt) == (
         "14", 105246551, "C", "T")  # minus-strand c.49G>A
@@ -395,7 +405,8 @@ def test_foundation_one_malformed(tmp_path):
 def test_tso500_combined_variant_output():
     (sc,) = by_sample(FIX / "tso500_CombinedVariantOutput.tsv").values()
     assert sc.sample == "FIXTURE-TSO-01-D" and sc.build is Build.GRCh37
-    assert labels(sc) == ["PIK3CA p.E545K", "PTEN p.R130*", "AKT3 amplification", "PIK3CA::USP13"]
+    assert labels(sc) == ["PIK3CA p.E545K", "PTEN p.R130*", "AKT3 amplification",
+                          "PIK3CA/USP13 fusion (5'/3' order not stated)"]  # "Gene Pair": no order
     e545k = sc.alterations[0]
     assert e545k.vaf == 0.284 and e545k.exon == 10 and str(e545k.variant) == "3:178936091G>A"
     assert sc.alterations[1].consequence is Consequence.STOP_GAINED
@@ -428,7 +439,7 @@ def test_end_to_end_maf_and_vendor_report():
     assert results["P-0000060-T01-IM3"]["matches"]
     (f1,) = _run(FIX / "f1_report.xml")
     got = {a["alteration"] for a in f1["alterations"]}
-    assert {"PIK3CA p.H1047R", "PTEN deletion", "AKT3::MAGI3"} <= got
+    assert {"PIK3CA p.H1047R", "PTEN deletion", "MAGI3::AKT3"} <= got
 
 
 def test_end_to_end_error_is_one_line():

@@ -486,16 +486,7 @@ class Engine:
 
     def samples(self, path: str, sample: str | None = None, **extra) -> Iterator:
         """SampleCalls of one input, read with this engine's gene filter and regions."""
-        if not extra:
-            return self.core.samples(path, replace(self.opts, sample=sample))
-        from varmatch import readers
-
-        o, a = self.opts, self.core.annotator
-        return readers.read(
-            path, o.input_format, sample=sample, include_filtered=o.include_filtered,
-            genome=o.genome, clinical=o.clinical, amp_threshold=o.amp_threshold,
-            del_threshold=o.del_threshold, gene_filter_for=a.gene_filter, regions_for=a.regions,
-            genes=a.genes, preferred=a.preferred, **extra)
+        return self.core.samples(path, replace(self.opts, sample=sample), **extra)
 
     def result(self, sc, requested: str | None, input_path: str):
         """The :class:`~varmatch.models.SampleResult` of one sample (as ``run_file`` makes it)."""

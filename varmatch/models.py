@@ -304,6 +304,8 @@ class Alteration:
     oncogenicity_reason: str = ""
     hotspot: bool = False
     sample: str = ""
+    flags: tuple[str, ...] = ()  # caveats a reader must see, e.g. a low allele fraction
+    five_prime: str | None = None  # fusions: the 5' partner gene, when the caller states it
 
     def __str__(self) -> str:
         if self.type is AlterationType.MUTATION:
@@ -313,8 +315,24 @@ class Alteration:
                 return f"{self.gene} {self.hgvs_c}"
             return f"{self.gene} {self.consequence or 'mutation'}"
         if self.type is AlterationType.FUSION:
-            return f"{self.gene}::{self.partner}" if self.partner else f"{self.gene} fusion"
+            if not self.partner:
+                return f"{self.gene} fusion"
+            if self.five_prime == self.partner:  # named 5'::3' (HGVS/HGNC)
+                return f"{self.partner}::{self.gene}"
+            if self.five_prime == self.gene:
+                return f"{self.gene}::{self.partner}"
+            return f"{self.gene}/{self.partner} fusion (5'/3' order not stated)"
         return f"{self.gene} {self.type}"
+
+    @property
+    def fusion_role(self) -> str:
+        """The pathway gene's side of a fusion, e.g. "AKT3 is the 3' partner (with MAGI3 5')"."""
+        if self.type is not AlterationType.FUSION or not self.partner:
+            return ""
+        if self.five_prime not in (self.gene, self.partner):
+            return f"5'/3' order of {self.gene} and {self.partner} not stated by the caller"
+        mine, theirs = ("5'", "3'") if self.five_prime == self.gene else ("3'", "5'")
+        return f"{self.gene} is the {mine} partner ({self.partner} {theirs})"
 
     @property
     def vaf(self) -> float | None:
@@ -568,6 +586,24 @@ class TumorRelation(enum.Enum):
         return self.value
 
 
+class RequirementState(enum.Enum):
+    """What the sample's own findings say about a row requirement (e.g. "HER2-negative")."""
+
+    CONTRADICTED = "contradicted"
+    SUPPORTED = "supported"
+    NOT_ASSESSED = "not assessed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class RequirementStatus:
+    requirement: str  # the requirement concept, e.g. "HER2-negative"
+    status: RequirementState
+    reason: str  # the finding (or its absence) behind the status
+
+
 @dataclass(frozen=True)
 class Match:
     """An alteration (or set, for all-of biomarkers) meeting an evidence row, tiered."""
@@ -587,6 +623,8 @@ class Match:
     sources: tuple[str, ...] = ()  # layers citing this option, e.g. ("curated", "civic")
     merged: tuple[Evidence, ...] = ()  # imported rows that say the same thing, folded in here
     conflict: str = ""  # where a curated and an imported row disagree (the curated row wins)
+    # row requirements checked against the sample's context genes (ERBB2, ESR1): eligibility.py
+    requirement_status: tuple[RequirementStatus, ...] = ()
 
     def sort_key(self) -> tuple:
         return (self.evidence.direction is not Direction.SENSITIVITY, self.tier.rank,

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from varmatch import eligibility, readers
 from varmatch import kb as kbmod
-from varmatch import readers
 from varmatch.annotate import Annotator
 from varmatch.errors import UsageError
 from varmatch.kb.oncotree import OncoTree
@@ -36,6 +36,7 @@ class Options:
     clinical: str | None = None  # MAF clinical sidecar: sample -> ONCOTREE_CODE
     amp_threshold: float = 5.0  # absolute copy number at or above which a gene is amplified
     del_threshold: float = 0.5  # absolute copy number at or below which a gene is deeply deleted
+    min_vaf: float = 0.0  # calls below this allele fraction are excluded (0.0 keeps every call)
     trials: object | None = None  # a varmatch.trials.TrialsConfig: search ClinicalTrials.gov
 
 
@@ -59,8 +60,10 @@ def resolve_tumor_type(requested: str | None, stated: str | None, tree: OncoTree
     if stated_code:
         notes.append(f"tumor type {stated_code} taken from the input file")
         return stated_code
-    notes.append("no tumor type given (--tumor-type): every row is treated as evidence from "
-                 "another tumor type unless it is tumor-agnostic")
+    note = ("no tumor type given (--tumor-type): every row is treated as evidence from another "
+            "tumor type unless it is tumor-agnostic")
+    log.warning("%s", note)
+    notes.append(note)
     return ROOT
 
 
@@ -76,17 +79,18 @@ class Engine:
         self.tree = OncoTree.bundled()
         self.roles = self.kb.gene_roles()
         self.annotator = Annotator(self.kb.pathway_genes, self.roles, opts.gtf, opts.fasta,
-                                   self.kb.preferred_transcripts())
+                                   self.kb.preferred_transcripts(), min_vaf=opts.min_vaf)
 
-    def samples(self, path: str | Path, opts: Options | None = None) -> Iterator:
-        """The :class:`~varmatch.readers.SampleCalls` of one input, read with the pathway filter."""
+    def samples(self, path: str | Path, opts: Options | None = None, **extra) -> Iterator:
+        """The :class:`~varmatch.readers.SampleCalls` of one input, read with the pathway filter;
+        ``extra`` goes to the reader (e.g. the cohort's streaming MAF hooks)."""
         o = opts or self.opts
         a = self.annotator
         return readers.read(
             path, o.input_format, sample=o.sample, include_filtered=o.include_filtered,
             genome=o.genome, clinical=o.clinical, amp_threshold=o.amp_threshold,
             del_threshold=o.del_threshold, gene_filter_for=a.gene_filter, regions_for=a.regions,
-            genes=a.genes, preferred=a.preferred,
+            genes=a.read_genes, preferred=a.preferred, **extra,
         )
 
     def result(self, sc, input_path: str, tumor_type: str | None = None,
@@ -98,6 +102,7 @@ class Engine:
         matches = []
         if with_matches:
             matches = tier_all(match(alterations, self.kb.all_evidence, self.roles), tumor, self.tree)
+            matches = eligibility.annotate_matches(matches, sc.context)
         result = SampleResult(
             sample=sc.sample, tumor_type=tumor, tumor_type_name=self.tree.name(tumor),
             build=sc.build, input_path=input_path, alterations=tuple(alterations),

@@ -45,8 +45,10 @@ _DNA = re.compile(r"^[ACGTN]+$")
 
 
 def norm_chrom(chrom: str) -> str:
-    """'chr14' -> '14', 'chrM' -> 'MT'."""
-    c = chrom[3:] if chrom[:3].lower() == "chr" else chrom
+    """'chr14' -> '14', 'chrM' -> 'MT', 'NC_000014.9' -> '14'."""
+    from varmatch.readers.contigs import chrom_name
+
+    c = chrom[3:] if chrom[:3].lower() == "chr" else chrom_name(chrom)
     return "MT" if c in ("M", "m") else c
 
 
@@ -279,6 +281,8 @@ class TranscriptDB:
         self._starts = {c: [t.start - FLANK for t in ts] for c, ts in self._by_chrom.items()}
         self._maxlen = {c: max(t.end - t.start + 2 * FLANK for t in ts)
                         for c, ts in self._by_chrom.items()}
+        # (chrom, start, end, gene) of pathway genes with no model (data/gene_regions.tsv)
+        self.gene_regions: list[tuple[str, int, int, str]] = []
 
     # ---- construction ----------------------------------------------------------------------------
     @classmethod
@@ -289,7 +293,9 @@ class TranscriptDB:
     def with_fasta(self, fasta) -> TranscriptDB:
         """The same models read against a user FASTA (``--fasta``): full c./p. annotation also
         for genes whose sequence is not bundled (AKT2, AKT3, PIK3R1, RICTOR)."""
-        return TranscriptDB(self.transcripts, FastaSequence(fasta), self.build, self.source)
+        db = TranscriptDB(self.transcripts, FastaSequence(fasta), self.build, self.source)
+        db.gene_regions = self.gene_regions
+        return db
 
     @classmethod
     def from_gtf(cls, path: str | Path, fasta, build: Build) -> TranscriptDB:
@@ -304,7 +310,14 @@ class TranscriptDB:
     # ---- queries ---------------------------------------------------------------------------------
     def regions(self) -> list[tuple[str, int, int, str]]:
         """``(chrom, start, end, gene)`` per gene: the model span +- 5 kb, 1-based inclusive."""
-        return [(t.chrom, max(1, t.start - FLANK), t.end + FLANK, t.gene) for t in self.transcripts]
+        return ([(t.chrom, max(1, t.start - FLANK), t.end + FLANK, t.gene) for t in self.transcripts]
+                + [(c, max(1, s - FLANK), e + FLANK, g) for c, s, e, g in self.gene_regions])
+
+    def region_only_gene(self, chrom: str, pos: int, end: int) -> str | None:
+        """The model-less pathway gene (gene span only) that ``chrom:pos-end`` falls in, if any."""
+        c = norm_chrom(chrom)
+        return next((g for gc, s, e, g in self.gene_regions if gc == c and s <= end and pos <= e),
+                    None)
 
     def _candidates(self, chrom: str, pos: int, end: int) -> list[Transcript]:
         c = norm_chrom(chrom)
@@ -317,8 +330,16 @@ class TranscriptDB:
                 if t.start - FLANK <= end and pos <= t.end + FLANK]
 
     def overlaps(self, chrom: str, pos: int, end: int | None = None) -> bool:
-        """Does ``chrom:pos-end`` touch any model's span +- 5 kb? (cheap interval test)"""
-        return bool(self._candidates(chrom, pos, pos if end is None else end))
+        """Does ``chrom:pos-end`` touch any model's span +- 5 kb, or the span of a pathway gene
+        bundled without a model? (cheap interval test)"""
+        end = pos if end is None else end
+        return bool(self._candidates(chrom, pos, end)) or any(
+            gc == norm_chrom(chrom) and s - FLANK <= end and pos <= e + FLANK
+            for gc, s, e, _g in self.gene_regions)
+
+    def has_model(self, chrom: str, pos: int, end: int) -> bool:
+        """Does ``chrom:pos-end`` touch a transcript model (+- 5 kb)?"""
+        return bool(self._candidates(chrom, pos, end))
 
     def genes(self) -> list[str]:
         return [t.gene for t in self.transcripts]
@@ -566,7 +587,13 @@ def _bundled(build: Build) -> TranscriptDB:
         txs.append(Transcript(row["gene"], row["chrom"], row["strand"],
                               row["refseq"] or row["transcript"], exons, int(row["cds_start"]),
                               int(row["cds_end"]), row["sequence"]))
-    return TranscriptDB(txs, seq, build)
+    db = TranscriptDB(txs, seq, build)
+    for line in (data / "gene_regions.tsv").read_text().splitlines():
+        cols = line.split("\t")
+        if line.startswith("#") or cols[0] == "gene" or len(cols) < 5 or cols[1] != build.value:
+            continue
+        db.gene_regions.append((cols[2], int(cols[3]), int(cols[4]), cols[0]))
+    return db
 
 
 # --------------------------------------------------------------------------------------------------

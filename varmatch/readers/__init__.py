@@ -9,6 +9,7 @@ A new input format is one module with one ``@register`` decorator.
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,11 @@ class SampleCalls:
     notes: list[str] = field(default_factory=list)
     tumor_type: str | None = None  # when the file states it
     annotation_source: str = ""  # e.g. "VEP" when the file was pre-annotated
+    # calls at the other build's pathway positions, read only when none fell in a pathway gene on
+    # the --genome build: the annotator checks their REF to catch a wrong --genome
+    probe: list[RawCall] = field(default_factory=list)
+    # alterations in context genes (ERBB2, ESR1), set by the annotator for eligibility checks
+    context: list[Alteration] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,7 @@ def head_bytes(path: Path, n: int = 65536) -> bytes:
         raise InputError("is a directory; give a file", path) from None
     except PermissionError:
         raise InputError("permission denied", path) from None
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read ({exc}); is the file complete?", path) from None
 
 
@@ -117,5 +123,13 @@ def _load_builtin_readers() -> None:
     # last.
     import importlib
 
-    for name in ("vendor", "maf", "fusion", "cna", "hgvs_list", "table", "vcf"):
-        importlib.import_module(f"varmatch.readers.{name}")
+    order = ("vendor", "maf", "annovar_table", "fusion", "cna", "hgvs_list", "table", "vcf")
+    for name in order:
+        package = "varmatch.annotate.preannotated" if name == "annovar_table" else "varmatch.readers"
+        importlib.import_module(f"{package}.{name}")
+    # a module imported earlier by other code registered out of turn: reorder
+    first = {m: i for i, m in enumerate(order)}
+    ranked = sorted(READERS.values(), key=lambda r: first.get(r.read.__module__.rsplit(".", 1)[-1],
+                                                              len(order)))
+    READERS.clear()
+    READERS.update((r.name, r) for r in ranked)

@@ -26,8 +26,15 @@ below ``del_threshold`` (default 0.5). Near-diploid, gains and one-copy losses a
 log2 ratios are converted at ploidy 2 without purity correction (CN = 2 x 2^log2), fold changes
 as CN = 2 x fold change; discrete GISTIC values are taken as called (-2 deep deletion,
 2 amplification) and ignore the thresholds. The thresholds and conversions used go into
-``SampleCalls.notes`` so the report shows them. A gene whose file call disagrees with the
-thresholds is listed as excluded with the reason.
+``SampleCalls.notes`` so the report shows them (per gene for fold changes and log2 ratios).
+
+Which decides, the file's call or the thresholds? In a gene table with a call column, an
+amplification or deletion call (words above; Illumina CRAFT's ``DUP``/``DEL`` for TSO500 and
+TST170, made against gene-specific fold-change cutoffs) is used as called: the copy number is
+recorded and, when it does not pass ``--amp-threshold``/``--del-threshold``, the alteration carries
+a flag saying so. Rows without a call, or with a one-copy call (gain, loss), are called by the
+thresholds; a one-copy call that passes neither threshold is listed as excluded with the reason.
+Segment files and VCF CNV records always use the thresholds.
 
 Segments are mapped to genes by the pathway gene spans (``regions_for(build)``, padding trimmed).
 A gene is deeply deleted when any overlapping segment is at or below the deletion threshold
@@ -47,7 +54,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from varmatch.errors import FormatError, InputError, SampleError
@@ -79,11 +86,14 @@ SEGMEAN_COLS = ("seg.mean", "segment_mean", "seg_mean", "log2", "mean", "log2_ra
 WIDE_ID_COLS = ("hugo_symbol", "entrez_gene_id", "gene symbol", "gene", "locus id", "cytoband",
                 "gene_symbol")
 DISCRETE_VALUES = {-2.0, -1.5, -1.0, 0.0, 1.0, 2.0}
-_AMP_WORDS = {"amplification", "amp", "amplified", "high-level amplification", "high_amp",
+# DUP / DEL: Illumina CRAFT (TSO500, TST170) calls, made against gene-specific fold-change cutoffs
+_AMP_WORDS = {"amplification", "amp", "amplified", "dup", "high-level amplification", "high_amp",
               "highlevelamplification", "dup_amp", "amplification_high"}
 _DEL_WORDS = {"deletion", "deep deletion", "deep_deletion", "homdel", "homozygous deletion",
               "homozygous_deletion", "deep_del", "loss_homozygous", "biallelic loss", "del_deep",
-              "loss (homozygous)"}
+              "loss (homozygous)", "del"}
+# one-copy changes: not amplification or deep deletion calls, so the thresholds decide those rows
+_ONE_COPY_WORDS = {"gain", "loss", "shallow deletion", "shallow_deletion", "hetloss"}
 _NEUTRAL_WORDS = {"gain", "loss", "shallow deletion", "shallow_deletion", "hetloss", "neutral",
                   "wild type", "wildtype", "diploid", "normal", "0", "+", "-", "++", "--",
                   "no change", "nc", "na", ""}
@@ -191,7 +201,7 @@ DISCRETE_NOTE = ("discrete GISTIC values taken as called: -2 = deep deletion, 2 
 
 
 def log2_to_cn(log2: float) -> float:
-    return 2.0 * 2.0 ** log2
+    return 2.0 * 2.0 ** min(log2, 1000.0)  # a garbage ratio (1e6) is "very high", not a crash
 
 
 def cn_alteration(gene: str, kind: AlterationType, cn: float | None, sample: str,
@@ -394,20 +404,34 @@ def _read_gene_table(path: Path, header: list[str], rows: Rows, th: Thresholds,
         stated = _status_kind(cells[sti]) if sti is not None else None
         if stated == "unknown":
             raise FormatError(f"{gene}: copy-number call {cells[sti]!r} is not one of "
-                              "amplification, deletion, gain, loss, neutral", path, n)
+                              "amplification, deletion, gain, loss, neutral (or DUP, DEL)", path, n)
+        if cn is not None and cn < 0:
+            raise FormatError(f"{gene}: copy number {cn:g} is negative", path, n)
+        if what and cn is not None:
+            how = "2 x fold change" if "fold" in what else "2 x 2^log2"
+            sc.notes.append(f"{gene}: copy number {cn:.2f} from {what[2:-1]} ({how}: ploidy 2, "
+                            "no purity correction)")
+        if isinstance(stated, AlterationType):
+            # the caller's own call counts: callers such as CRAFT use gene-specific cutoffs that
+            # one genome-wide threshold cannot reproduce
+            alt = cn_alteration(gene, stated, cn, sid, source)
+            if cn is not None and th.call(cn) is not stated:
+                limit = (f"--amp-threshold {th.amp:g}" if stated is AlterationType.AMPLIFICATION
+                         else f"--del-threshold {th.dele:g}")
+                alt = replace(alt, flags=(f"the caller's {cells[sti].strip()} call is used; copy "
+                                          f"number {cn:.2f}{what} does not pass {limit}",))
+            sc.alterations.append(alt)
+            continue
         if cn is not None:
-            if cn < 0:
-                raise FormatError(f"{gene}: copy number {cn:g} is negative", path, n)
             kind = th.call(cn)
             if kind is not None:
                 sc.alterations.append(cn_alteration(gene, kind, cn, sid, source))
-            elif isinstance(stated, AlterationType):
-                limit = (f"--amp-threshold {th.amp:g}" if stated is AlterationType.AMPLIFICATION
-                         else f"--del-threshold {th.dele:g}")
+            elif sti is not None and cells[sti].strip().lower() in _ONE_COPY_WORDS:
                 sc.excluded.append(ExcludedCall(
-                    f"{gene} {stated} (copy number {cn:.2f}{what})",
-                    f"the file calls {stated} but copy number {cn:.2f} does not pass {limit}",
-                    f"{path.name}:{n}"))
+                    f"{gene} {cells[sti].strip()} (copy number {cn:.2f}{what})",
+                    f"the file calls {cells[sti].strip()}, a one-copy change, and copy number "
+                    f"{cn:.2f} passes neither --amp-threshold {th.amp:g} nor --del-threshold "
+                    f"{th.dele:g}", f"{path.name}:{n}"))
             continue
         if di is not None and cells[di].strip():
             v = _float(cells[di], path, n, "GISTIC value")
@@ -621,8 +645,10 @@ def cnv_from_vcf(path: Path, out: SampleCalls, include_filtered: bool = False,
     idx = samples.index(out.sample) if out.sample in samples else (0 if samples else None)
     spans = gene_spans(out.build, regions_for, genes) if out.build is not None else None
     found = False
-    line = (vcf.raw_header or "").count("\n")
-    for rec in vcf:
+    from varmatch.readers.vcf_fields import checked, header_line_count
+
+    line = header_line_count(path)
+    for rec in checked(vcf, path):  # a malformed record: FormatError naming its line
         line += 1
         alts = rec.ALT
         if not alts or alts[0] not in ("<CNV>", "<DEL>", "<DUP>") and not alts[0].startswith(
@@ -663,7 +689,7 @@ def cnv_from_vcf(path: Path, out: SampleCalls, include_filtered: bool = False,
 
 
 def _record_cn(rec, idx: int | None, alt: str) -> float | None:
-    from varmatch.readers.vcf import _fmt, _info, _num, _pick, gt_calls
+    from varmatch.readers.vcf_fields import _fmt, _info, _num, _pick, gt_calls
 
     def finite(x) -> float | None:
         v = _num(x)

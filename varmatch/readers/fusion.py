@@ -73,9 +73,11 @@ def clean_gene(name: str) -> str:
 
 
 def fusion_alterations(left: str, right: str, genes: frozenset[str] | None, source: str,
-                       sample: str) -> list[Alteration]:
+                       sample: str, ordered: bool = True) -> list[Alteration]:
     """One FUSION alteration per side whose gene is a pathway gene (all sides if ``genes`` is
-    None)."""
+    None). ``ordered``: the caller wrote ``left`` as the 5' partner (STAR-Fusion LeftGene, Arriba
+    gene1, GENE1--GENE2 / GENE1::GENE2 names), so the fusion is named 5'::3' (HGVS/HGNC) whichever
+    side is the pathway gene; otherwise the order is recorded as not stated."""
     out = []
     for gene, partner in ((left, right), (right, left)):
         if not gene or (genes is not None and gene not in genes):
@@ -83,7 +85,8 @@ def fusion_alterations(left: str, right: str, genes: frozenset[str] | None, sour
         if gene == partner:
             continue  # a readthrough / self-fusion names no partner gene
         out.append(Alteration(gene=gene, type=AlterationType.FUSION, consequence=Consequence.FUSION,
-                              partner=partner or None, annotation_source=source, sample=sample))
+                              partner=partner or None, annotation_source=source, sample=sample,
+                              five_prime=(left or None) if ordered and partner else None))
     return out
 
 
@@ -192,8 +195,10 @@ def fusions_from_vcf(path: Path, out: SampleCalls, include_filtered: bool = Fals
     except Exception as exc:  # noqa: BLE001 - cyvcf2 raises bare Exception
         raise FormatError(f"not a readable VCF ({exc})", path, 1) from None
     pairs: dict[str, dict] = {}
-    line = (vcf.raw_header or "").count("\n")
-    for rec in vcf:
+    from varmatch.readers.vcf_fields import checked, header_line_count
+
+    line = header_line_count(path)
+    for rec in checked(vcf, path):  # a malformed record: FormatError naming its line
         line += 1
         if str(rec.INFO.get("SVTYPE") or "") != "Fusion":
             continue
@@ -213,14 +218,16 @@ def fusions_from_vcf(path: Path, out: SampleCalls, include_filtered: bool = Fals
                 p["reasons"].append(str(r))
     for base, p in pairs.items():
         names = list(dict.fromkeys(p["genes"]))
-        if len(names) < 2:
-            m = re.match(r"([A-Za-z0-9.]+)-([A-Za-z0-9.]+)\.", base)  # "MAGI3-AKT3.M10A3"
-            names = [m.group(1), m.group(2)] if m else names
+        # Oncomine fusion IDs name the 5' gene first ("MAGI3-AKT3.M10A3", "TMPRSS2-ERG.T1E4")
+        m = re.match(r"([A-Za-z0-9.]+)-([A-Za-z0-9.]+)\.", base)
+        ordered = bool(m) and (len(names) < 2 or set(names[:2]) == {m.group(1), m.group(2)})
+        if ordered:
+            names = [m.group(1), m.group(2)]
         if len(names) < 2:
             continue
         left, right = names[0], names[1]
         bad = sorted(f for f in p["filters"] if f != "PASS")
-        for alt in fusion_alterations(left, right, genes, "Ion Reporter", out.sample):
+        for alt in fusion_alterations(left, right, genes, "Ion Reporter", out.sample, ordered):
             if bad and not include_filtered:
                 why = f"FILTER={';'.join(bad)}"
                 if p["reasons"]:

@@ -97,6 +97,37 @@ _NOT_SOMATIC = {
 }
 
 
+# Column names as written by other MAF flavours (case-insensitive): older TCGA/Oncotator MAFs write
+# Start_position/End_position, Protein_Change (p.E17K), cDNA_Change (c.49G>A) and
+# Annotation_Transcript; some tools write Chrom or lower-case names. Canonical names win when both
+# are present.
+_CANONICAL = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Chromosome", "Start_Position",
+              "End_Position", "Reference_Allele", "Tumor_Seq_Allele1", "Tumor_Seq_Allele2",
+              "NCBI_Build", "Variant_Classification", "Variant_Type", "HGVSp_Short", "HGVSp",
+              "HGVSc", "Transcript_ID", "Exon_Number", "t_ref_count", "t_alt_count", "t_depth",
+              "FILTER", "Mutation_Status", "Consequence", "RefSeq")
+_ALIASES = {"protein_change": "HGVSp_Short", "cdna_change": "HGVSc", "chrom": "Chromosome",
+            "annotation_transcript": "Transcript_ID", "transcript_exon": "Exon_Number"}
+_BY_LOWER = {c.lower(): c for c in _CANONICAL}
+
+
+def canonical_columns(header: list[str]) -> dict[str, int]:
+    """Canonical MAF column name -> index, whatever the case or flavour of the header."""
+    col: dict[str, int] = {}
+    for i, name in enumerate(header):
+        col.setdefault(name, i)
+    for i, name in enumerate(header):
+        key = name.strip().lower()
+        canon = _BY_LOWER.get(key)
+        if canon is not None:
+            col.setdefault(canon, i)
+    for i, name in enumerate(header):
+        canon = _ALIASES.get(name.strip().lower())
+        if canon is not None:
+            col.setdefault(canon, i)
+    return col
+
+
 def _header_cols(head: bytes) -> list[str] | None:
     text = head.decode("utf-8", "replace")
     for line in text.splitlines():
@@ -108,16 +139,22 @@ def _header_cols(head: bytes) -> list[str] | None:
 
 def _sniff(path: Path, head: bytes) -> bool:
     cols = _header_cols(head)
-    if not cols:
-        return False
-    names = set(cols)
-    return all(c in names for c in REQUIRED) and sum(m in names for m in _MAF_MARKERS) >= 2
+    return bool(cols) and is_maf_header(cols)
 
 
 def is_maf_header(cols: list[str]) -> bool:
-    """True for a MAF header (used by other sniffers to stay out of MAF's way)."""
-    names = set(cols)
-    return all(c in names for c in REQUIRED) and sum(m in names for m in _MAF_MARKERS) >= 2
+    """True for a MAF header (used by other sniffers to stay out of MAF's way).
+
+    Hugo_Symbol and Tumor_Sample_Barcode with two MAF columns more; or, without
+    Tumor_Sample_Barcode, Hugo_Symbol with three coordinate/classification columns: a MAF that
+    lost its sample column, which the reader then names as the problem."""
+    names = canonical_columns(cols)
+    markers = sum(m in names for m in _MAF_MARKERS)
+    if "Hugo_Symbol" not in names:
+        return False
+    if "Tumor_Sample_Barcode" in names:
+        return markers >= 2
+    return sum(m in names for m in _MAF_MARKERS if m != "HGVSp_Short") >= 3
 
 
 # --------------------------------------------------------------------------------------------------
@@ -374,10 +411,11 @@ def _finished(sc: SampleCalls, clinical: str | None, tumor_types: dict[str, str]
 
 
 def _columns(header: list[str], path: Path, line: int) -> dict[str, int]:
-    col: dict[str, int] = {}
-    for i, name in enumerate(header):
-        col.setdefault(name, i)
+    col = canonical_columns(header)
     missing = [c for c in REQUIRED if c not in col]
+    if missing == ["Tumor_Sample_Barcode"]:
+        raise FormatError("this MAF has no Tumor_Sample_Barcode column, so its rows cannot be "
+                          "assigned to a sample; add the column (one sample ID per row)", path, line)
     if missing:
         raise FormatError(f"MAF header lacks {', '.join(missing)}; a MAF needs Hugo_Symbol and "
                           f"Tumor_Sample_Barcode columns (GDC/cBioPortal MAF 2.4)", path, line)
@@ -491,6 +529,8 @@ def _alteration(cells: list[str], col: dict[str, int], gene: str, protein_text: 
         return None
     hgvs_c = _cell(cells, col, "HGVSc")
     hgvs_c = hgvs_c.split(":")[-1] if hgvs_c and hgvs_c != "." else None
+    if hgvs_c and "_splice" in hgvs_c:  # Oncotator's c.118_splice is not HGVS
+        hgvs_c = None
     transcript = (_cell(cells, col, "Transcript_ID") or _cell(cells, col, "RefSeq")) or None
     exon_text = _cell(cells, col, "Exon_Number").split("/")[0]
     return Alteration(

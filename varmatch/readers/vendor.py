@@ -45,6 +45,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
+import defusedxml.ElementTree as defused_et
+from defusedxml import DefusedXmlException
+
 from varmatch.errors import FormatError, InputError
 from varmatch.models import (
     Alteration,
@@ -108,11 +111,11 @@ def read_foundation(
     head = head_bytes(path)
     if not head.strip():
         raise InputError("file is empty; expected a FoundationOne XML report", path)
-    if re.search(rb"<!(DOCTYPE|ENTITY)", head, re.I):
+    try:  # defusedxml refuses a DTD and entities wherever they are and whatever the encoding
+        root = defused_et.parse(path, forbid_dtd=True).getroot()
+    except DefusedXmlException:
         raise FormatError("XML with a DOCTYPE/ENTITY declaration is refused (entity expansion); "
-                          "FoundationOne reports have none", path, 1)
-    try:
-        root = ET.parse(path).getroot()
+                          "FoundationOne reports have none", path, 1) from None
     except ET.ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else 1
         raise FormatError(f"not well-formed XML ({exc.msg if hasattr(exc, 'msg') else exc}); is "
@@ -205,7 +208,13 @@ def read_foundation(
         g2 = el.get("other-gene", "").strip()
         if g2.upper() in ("N/A", "NA", "INTERGENIC", "-"):
             g2 = ""
-        for alt in fusion_alterations(g1, g2, genes, "FoundationOne", sample):
+        # targeted-gene/other-gene say nothing of orientation; the description does ("MAGI3-AKT3
+        # fusion": 5' gene first), when it names both genes
+        m = re.match(r"\s*([\w.]+)-([\w.]+)\s+fusion", el.get("description", ""), re.I)
+        ordered = bool(m) and {m.group(1), m.group(2)} == {g1, g2}
+        if ordered and m.group(1) != g1:
+            g1, g2 = g2, g1
+        for alt in fusion_alterations(g1, g2, genes, "FoundationOne", sample, ordered):
             keep(alt, el, f"rearrangement[{i}]")
     bio = child(report, "biomarkers")
     msi = child(bio, "microsatellite-instability")
@@ -425,7 +434,8 @@ def read_tso500(
         left, right = split_gene_pair(pair, genes)
         for g1 in left:
             for g2 in right or [""]:
-                for alt in fusion_alterations(g1, g2, genes, "TSO500", sample):
+                # "Gene Pair" order is not documented as 5'-3': recorded as not stated
+                for alt in fusion_alterations(g1, g2, genes, "TSO500", sample, ordered=False):
                     sc.alterations.append(alt)
     yield sc
 

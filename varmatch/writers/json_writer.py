@@ -76,6 +76,8 @@ def alteration_dict(a: Alteration, matches: list[Match] | None = None) -> dict:
         "annotation_source": a.annotation_source,
         "copy_number": a.copy_number,
         "partner": a.partner,
+        "flags": list(a.flags),
+        "fusion_role": a.fusion_role or None,
         "variant": None if v is None else {
             "chrom": v.chrom, "pos": v.pos, "ref": v.ref, "alt": v.alt,
             "build": v.build.value if v.build else None,
@@ -126,6 +128,8 @@ def match_dict(m: Match, matches: list[Match] | tuple[Match, ...] = ()) -> dict:
         "merged_evidence_ids": [e.id for e in m.merged],
         "conflict": m.conflict or None,
         "qualifiers": [qualifier_dict(q) for q in m.qualifiers],
+        "requirement_status": [{"requirement": s.requirement, "status": s.status.value,
+                                "reason": s.reason} for s in m.requirement_status],
     }
 
 

@@ -19,13 +19,14 @@ MATCH_COLUMNS = [
     "partners", "evidence_kind", "evidence_level", "evidence_tumor_type", "regulatory_status",
     "evidence_relation", "rung",
     "requirements", "citations", "rule", "why", "evidence_id", "oncokb_level", "escat_tier",
-    "qualifiers", "sources",
+    "qualifiers", "sources", "flags", "requirement_status",
 ]
 
 ALTERATION_COLUMNS = [
     "sample", "gene", "type", "protein_change", "hgvs_c", "consequence", "transcript", "exon",
     "chrom", "pos", "ref", "alt", "build", "vaf", "depth", "alt_depth", "oncogenicity",
     "oncogenicity_reason", "hotspot", "copy_number", "partner", "annotation_source", "source",
+    "flags",
 ]
 
 
@@ -36,7 +37,18 @@ def _fmt(x) -> str:
         return f"{x:.4g}"
     if isinstance(x, bool):
         return "yes" if x else "no"
-    return str(x).replace("\t", " ").replace("\n", " ")
+    return escape(str(x))
+
+
+# every control character, and the Unicode line/paragraph separators that line readers split on
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7f, *range(0x80, 0xa0)]}
+_CONTROL |= {0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def escape(text: str) -> str:
+    """A cell that cannot split a row: tab, CR, LF and every other control character become a
+    visible backslash escape (``\\r``, ``\\x1b``), so a sample name like ``"S1\\rS2"`` stays one cell."""
+    return text.translate(_CONTROL)
 
 
 def _alt_cells(r: SampleResult, a: Alteration) -> dict:
@@ -44,6 +56,7 @@ def _alt_cells(r: SampleResult, a: Alteration) -> dict:
         "sample": r.sample, "tumor_type": r.tumor_type, "gene": a.gene, "alteration": str(a),
         "hgvs_c": a.hgvs_c, "consequence": a.consequence, "transcript": a.transcript,
         "vaf": a.vaf, "depth": a.depth, "oncogenicity": a.oncogenicity, "hotspot": a.hotspot,
+        "flags": "; ".join(a.flags),
     }
 
 
@@ -74,6 +87,8 @@ def write_tsv(results: list[SampleResult], fh) -> None:
                     "qualifiers": "; ".join(f"{q.evidence.id} ({q.evidence.direction}, level "
                                             f"{q.level})" for q in m.qualifiers),
                     "sources": ",".join(m.sources or (ev.layer,)),
+                    "requirement_status": "; ".join(f"{s.requirement}: {s.status} ({s.reason})"
+                                                    for s in m.requirement_status),
                 }
                 w.writerow([_fmt(row.get(c)) for c in MATCH_COLUMNS])
 
@@ -97,5 +112,6 @@ def write_alterations(results: list[SampleResult], fh) -> None:
                 "oncogenicity_reason": a.oncogenicity_reason, "hotspot": a.hotspot,
                 "copy_number": a.copy_number, "partner": a.partner,
                 "annotation_source": a.annotation_source, "source": v.source if v else None,
+                "flags": "; ".join(a.flags),
             }
             w.writerow([_fmt(row.get(c)) for c in ALTERATION_COLUMNS])
