@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import test_report
 from test_cohort import _sheet
-from test_report import CHROMIUM_ARGS, unavailable
 
 from varmatch.cohort import CohortSummary, SampleRecord, run_cohort, write_summary
 from varmatch.pipeline import Options
 from varmatch.writers.cohort_html import MAX_DRUGS, TIER_ORDER, ranked_drugs
 from varmatch.writers.html import TIER_COLORS
 
+browser = test_report.browser  # the headless chromium fixture of the sample-report tests
 N = 10_000
 MAX_BYTES = 4_000_000  # "a few MB" at 10k samples
 
@@ -68,24 +68,6 @@ def test_page_weight_and_content(big):
         'xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html
     assert re.search(r'<svg[^>]*class="oncoprint"', html)
     assert "tumor type" in html and ">NPC</span>" in html  # the tumor-type track legend
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
-        unavailable("playwright is not installed: bash scripts/install_browser.sh")
-    exe = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(exe).exists():
-        unavailable("Debian chromium is not installed: bash scripts/install_browser.sh")
-    with sync_playwright() as pw:
-        try:
-            b = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, timeout=60_000)
-        except Error as exc:
-            unavailable(f"chromium at {exe} did not start: {exc}")
-        yield b
-        b.close()
 
 
 def _visible_rows(page) -> list[str]:
