@@ -8,8 +8,6 @@ AKT1 codon 17 = 14:105246549-551 (GRCh37) / 104780212-214 (GRCh38), minus strand
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from varmatch import normalize
@@ -210,22 +208,17 @@ def test_reference_mismatch():
     db(B38).check_ref(Variant("14", 104780214, "C", "T"))  # the right build passes
 
 
-def test_non_overlapping_is_cheap():
+def test_non_overlapping_calls_annotate_to_nothing():
+    # (how fast this is lives in benchmarks/, not in a unit test)
     d = db(B37)
-    v = Variant("2", 1_000_000, "A", "G")
-    t0 = time.perf_counter()
-    for _ in range(10_000):
-        assert d.annotate(v) == []
-    assert time.perf_counter() - t0 < 0.5
+    assert d.annotate(Variant("2", 1_000_000, "A", "G")) == []
     assert not d.overlaps("chr2", 1_000_000, 1_000_000)
     assert d.overlaps("chr14", 105246551, 105246551)
 
 
-def test_bundled_load_time_and_regions():
+def test_bundled_load_is_cached_and_has_regions():
     tmod._bundled.cache_clear()
-    t0 = time.perf_counter()
     d = TranscriptDB.bundled(B38)
-    assert time.perf_counter() - t0 < 0.3
     assert TranscriptDB.bundled(B38) is d
     regions = d.regions()
     genes = {g for *_x, g in regions}
