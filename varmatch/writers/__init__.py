@@ -244,16 +244,16 @@ def _folder_lock(out: Path):
         os.close(fd)
 
 
-def _move_set(files: list[tuple[Path, Path]], stage: Path) -> None:
+def _move_set(files: list[tuple[Path, Path]], stage: Path, tag: str = "") -> None:
     """Rename every ``(staged, target)`` pair into place, all or nothing: old targets are first
     hard-linked into ``stage`` (which also proves each can be replaced), and restored if a later
-    rename fails."""
+    rename fails. ``tag`` keeps the backup names of several sets in one stage folder apart."""
     backups: list[tuple[Path, Path | None]] = []
     for i, (_new, target) in enumerate(files):
         if target.exists() or target.is_symlink():
             if target.is_dir() and not target.is_symlink():
                 raise OSError(errno.EISDIR, "is a directory", str(target))
-            keep = stage / f".old{i}"
+            keep = stage / f".old{tag}-{i}"
             try:
                 os.link(target, keep, follow_symlinks=False)
             except OSError as exc:
@@ -296,26 +296,30 @@ def write_outputs(results: list[SampleResult], out_dir: str | Path, formats: lis
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise io_error(exc, out, "cannot create the output folder") from None
-    for res, stem in zip(results, _unique_names(results), strict=True):
-        targets = [out / f"{stem}.varmatch.{spec.suffix}" for spec in specs]
-        where = out  # what is being written when an OSError comes, for the message
-        try:
-            stage = Path(tempfile.mkdtemp(prefix=f".{stem[:60]}.varmatch-", suffix=".tmp", dir=out))
-            try:
-                files = []
-                for spec, target in zip(specs, targets, strict=True):
-                    where = target
-                    staged = stage / target.name
-                    with _open(staged, spec.binary) as fh:
-                        spec.write([res], fh)
-                    os.chmod(staged, 0o666 & ~_umask())
-                    files.append((staged, target))
-                where = out
-                with _folder_lock(out):
-                    _move_set(files, stage)
-            finally:
-                shutil.rmtree(stage, ignore_errors=True)
-        except OSError as exc:
-            raise io_error(exc, exc.filename if where == out and exc.filename else where) from None
-        written.extend(targets)
+    where = out  # what is being written when an OSError comes, for the message
+    try:
+        # one staging folder per call (a cohort batch), each sample's set moved in on its own:
+        # creating and removing a folder per sample cost more than writing its files
+        stage = Path(tempfile.mkdtemp(prefix=".varmatch-", suffix=".tmp", dir=out))
+    except OSError as exc:
+        raise io_error(exc, out, "cannot create a temporary folder in the output folder") from None
+    try:
+        for k, (res, stem) in enumerate(zip(results, _unique_names(results), strict=True)):
+            targets = [out / f"{stem}.varmatch.{spec.suffix}" for spec in specs]
+            files = []
+            for spec, target in zip(specs, targets, strict=True):
+                where = target
+                staged = stage / f"{k}.{target.name}"
+                with _open(staged, spec.binary) as fh:
+                    spec.write([res], fh)
+                os.chmod(staged, 0o666 & ~_umask())
+                files.append((staged, target))
+            where = out
+            with _folder_lock(out):
+                _move_set(files, stage, str(k))
+            written.extend(targets)
+    except OSError as exc:
+        raise io_error(exc, exc.filename if where == out and exc.filename else where) from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     return written
