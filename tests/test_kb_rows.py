@@ -145,6 +145,19 @@ ROWS: dict[str, Case] = {
     "VM0050": Case(PIK3CA_H1047R, ON, CLASS, (("BRCA", "II", "C"), ("ILC", "II", "C"), ("NPC", "II", "D"))),
     # Iyer 2012: TSC1 truncation in bladder cancer; a TSC1 deletion is not what was sequenced
     "VM0051": Case(TSC1_X, LO, CLASS, (("BLCA", "II", "C"), ("UTUC", "II", "D"), ("NPC", "II", "D"))),
+    # ipatasertib. LOTUS (phase II, TNBC): the NGS-altered subgroup (exploratory), C in breast carcinoma;
+    # a bare BREAST code is broader than the trial's population (D)
+    "VM0052": Case(PIK3CA_E545K, ON, CLASS, (("BRCA", "II", "C"), ("IDC", "II", "C"),
+                                             ("BREAST", "II", "D"), ("NPC", "II", "D"))),
+    # IPATunity130 cohort A: biomarker-selected phase III, primary endpoint negative: counter-evidence at B
+    # (Tier I in breast carcinoma, C off-label)
+    "VM0053": Case(AKT1_E17K, ON, CLASS, (("BRCA", "I", "B"), ("IBC", "I", "B"), ("NPC", "II", "C"))),
+    # LOTUS PTEN-low by IHC: a DNA deletion is the surrogate that matches
+    "VM0054": Case(PTEN_DEL, LO, CLASS, (("BRCA", "II", "C"), ("NPC", "II", "D"))),
+    # ipatasertib + atezolizumab + taxane: PIK3CA associated with long PFS (exploratory, single-arm): D
+    "VM0055": Case(PIK3CA_H1047R, ON, CLASS, (("BRCA", "II", "D"), ("NPC", "II", "D"))),
+    # first-in-human phase I, solid tumours only: stable disease, D everywhere (off-label in AML)
+    "VM0056": Case(PTEN_FS, LO, CLASS, (("NPC", "II", "D"), ("PRAD", "II", "D"), ("AML", "II", "D"))),
 }
 
 
@@ -287,3 +300,21 @@ def test_other_akt1_codon17_change_does_not_meet_e17k_exact_rows():
     alt = mutation("AKT1", "E17G")
     ids = {c.evidence.id for c in match([alt], KB.evidence, ROLES)}
     assert not ids & {"VM0005", "VM0006", "VM0007", "VM0022"}
+
+
+def test_ipatasertib_in_pik3ca_mutant_breast_carcinoma_is_weighed_against_ipatunity130():
+    """LOTUS (phase II) suggested ipatasertib + paclitaxel helps PIK3CA/AKT1/PTEN-altered TNBC; the
+    biomarker-selected phase III IPATunity130 cohort A found no benefit. For PIK3CA E545K in invasive
+    breast carcinoma the phase III counter-evidence (B) qualifies the LOTUS option and drops it from C
+    to D; in NPC the breast trial is off-label and only shown."""
+    brca = {m.evidence.id: m for m in tier_all(match([PIK3CA_E545K], KB.evidence, ROLES), "BRCA", TREE)}
+    lotus, ipat130 = brca["VM0052"], brca["VM0053"]
+    assert ipat130.evidence.direction is Direction.COUNTER_EVIDENCE and str(ipat130.level) == "B"
+    assert "VM0053" in {q.evidence.id for q in lotus.qualifiers}
+    assert (str(lotus.tier), str(lotus.level)) == ("II", "D") and lotus.rule.endswith("+conflicting")
+    # the Tier I counter-evidence never makes ipatasertib a Tier I option for this alteration
+    ipat = [m for m in brca.values() if "ipatasertib" in m.evidence.drugs]
+    assert alteration_tier(PIK3CA_E545K, ipat) is Tier.II
+    npc = {m.evidence.id: m for m in tier_all(match([PIK3CA_E545K], KB.evidence, ROLES), "NPC", TREE)}
+    assert not npc["VM0052"].rule.endswith("+conflicting")
+    assert npc["VM0053"].relation is not TumorRelation.ON_LABEL

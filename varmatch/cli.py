@@ -367,7 +367,7 @@ def kb_validate(strict, kb_path):
     """Check schema, references, OncoTree codes and citations; list every problem."""
     from varmatch import kb as kbmod
 
-    k = kbmod.load(kb_path, strict=strict)
+    k = kbmod.load(kb_path, strict=strict, schema=True)
     civic = f" + {len(k.imported)} CIViC {k.civic_release}" if k.imported else ""
     click.echo(f"knowledgebase {k.manifest.version}: {len(k.evidence)} evidence rows{civic}, "
                f"{len(k.references)} references, {len(k.drugs)} drugs, {len(k.genes)} genes: OK")
@@ -377,9 +377,12 @@ def kb_validate(strict, kb_path):
 @click.option("--version", "version", required=True, help="Knowledgebase version, e.g. 2026.11.23.")
 @click.option("--kb", "kb_path", type=click.Path(file_okay=False), default="knowledgebase", show_default=True)
 def kb_stamp(version, kb_path):
-    """Rewrite MANIFEST (version, date, sha256 of each file) after editing the knowledgebase."""
+    """Validate the knowledgebase, then rewrite MANIFEST (version, date, sha256 of each file).
+    Runs skip the per-row schema check while the files match their MANIFEST, so a knowledgebase
+    that fails validation is never stamped."""
     from varmatch import kb as kbmod
 
+    kbmod.load(kb_path, schema=True)  # raises KnowledgebaseError (exit 4) listing the problems
     m = kbmod.write_manifest(Path(kb_path), version)
     click.echo(f"MANIFEST: version {m.version}, {len(m.checksums)} files, checksum {m.checksum[:12]}")
 

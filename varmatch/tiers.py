@@ -203,9 +203,18 @@ def tier_all(candidates: list[Candidate], patient: str, tree: OncoTree) -> list[
     biomarker. They are left out of the ranked options; such a source belongs in the tumor
     type's clinical context (context.yaml), where the report shows it whatever the genotype."""
     kept = [c for c in candidates if c.evidence.biomarker_restricted]
-    kept = [c for c in kept if not any(_supersedes(o, c) for o in kept)]
+    claims: dict[tuple, list[Candidate]] = {}  # only candidates making the same claim can supersede
+    for c in kept:
+        claims.setdefault(_claim(c), []).append(c)
+    kept = [c for c in kept if not any(_supersedes(o, c) for o in claims[_claim(c)])]
     matches = [tier_candidate(c, patient, tree) for c in kept]
     return sorted(qualify(merge_layers(matches)), key=Match.sort_key)
+
+
+def _claim(c: Candidate) -> tuple:
+    """What a candidate says: these alterations, this therapy, direction and population."""
+    ev = c.evidence
+    return (c.alterations, ev.drugs, ev.partners, ev.direction, ev.tumor_type, ev.population)
 
 
 def _supersedes(a: Candidate, b: Candidate) -> bool:
@@ -214,9 +223,7 @@ def _supersedes(a: Candidate, b: Candidate) -> bool:
     therapy, direction and population - e.g. a label row listing its companion test's variants
     supersedes the same source's lower row for variants outside that list."""
     ea, eb = a.evidence, b.evidence
-    return (ea.id != eb.id and a.alterations == b.alterations
-            and (ea.drugs, ea.partners, ea.direction, ea.tumor_type, ea.population)
-            == (eb.drugs, eb.partners, eb.direction, eb.tumor_type, eb.population)
+    return (ea.id != eb.id and _claim(a) == _claim(b)
             and a.rung.rank < b.rung.rank and ea.level.rank <= eb.level.rank
             and bool({c.id for c in ea.citations} & {c.id for c in eb.citations}))
 
