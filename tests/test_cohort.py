@@ -61,9 +61,13 @@ def test_samplesheet_cohort_npc_akt1_e17k(tmp_path, jobs):
     akt1 = next(r for r in matrix if r["alteration"] == "AKT1 p.E17K")
     assert akt1["NPC-017"] == "II" and akt1["BREAST-001"] == ""
     html = (out / "cohort.html").read_text()
-    assert "<svg" in html and "AKT1" in html and "<script" not in html
+    assert "<svg" in html and "AKT1" in html
+    assert 'href="samples/NPC-017.varmatch.json"' in html  # each sample links to its report
     data = json.loads((out / "cohort.summary.json").read_text())
     assert data["samples"] == 4 and data["samples_with_actionable_alterations"] == 4
+    assert "seconds" not in data  # timings live in cohort.timing.json only
+    timing = json.loads((out / "cohort.timing.json").read_text())
+    assert timing["samples_run"] == 4 and timing["samples_reused"] == 0 and timing["seconds"] >= 0
 
 
 def test_same_results_serial_and_parallel(tmp_path):
@@ -94,17 +98,43 @@ def test_escaped_html(tmp_path):
     assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;&amp;" in html
 
 
-def test_bad_rows_are_errors(tmp_path):
-    bad = tmp_path / "bad.tsv"
-    bad.write_text("sample\tvcf\ttumor_type\nA\tmissing.vcf\tNPC\n")
-    with pytest.raises(InputError, match="not found"):
-        run_cohort(bad, tmp_path / "o", Options(), jobs=1)
+def test_duplicate_rows_are_errors_of_the_sheet(tmp_path):
     dup = _sheet(tmp_path, SHEET[:1] + SHEET[:1])
     with pytest.raises(FormatError, match="listed twice"):
         run_cohort(dup, tmp_path / "o", Options(), jobs=1)
-    wrong = _sheet(tmp_path, [("A", SHEET[0][1], "NOT_A_CODE")])
-    with pytest.raises(FormatError, match="NOT_A_CODE"):
-        run_cohort(wrong, tmp_path / "o", Options(), jobs=1)
+    with pytest.raises(InputError, match="not found"):
+        run_cohort(tmp_path / "nope.tsv", tmp_path / "o", Options(), jobs=1)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_missing_file_or_bad_tumor_code_fails_that_sample_only(tmp_path, jobs):
+    rows = [SHEET[0], ("MISSING", "no_such.vcf", "NPC"), ("BADCODE", SHEET[2][1], "NOT_A_CODE"),
+            SHEET[2]]
+    sheet = _sheet(tmp_path, rows)
+    s = run_cohort(sheet, tmp_path / "o", Options(), jobs=jobs)
+    failed = dict(s.failed)
+    assert set(failed) == {"MISSING", "BADCODE"}
+    assert "no_such.vcf" in failed["MISSING"] and f"{sheet}:3:" in failed["MISSING"]
+    assert "NOT_A_CODE" in failed["BADCODE"] and f"{sheet}:4:" in failed["BADCODE"]
+    rows = {r["sample"]: r for r in _tsv(tmp_path / "o" / "cohort.samples.tsv")}
+    assert list(rows) == ["NPC-017", "MISSING", "BADCODE", "BREAST-001"]  # sheet order kept
+    assert rows["NPC-017"]["status"] == "ok" and "AKT1 p.E17K" in rows["NPC-017"]["pathway_alterations"]
+    assert rows["BREAST-001"]["status"] == "ok"
+    assert rows["MISSING"]["status"].startswith("failed:")
+    assert not list((tmp_path / "o" / "samples").glob("MISSING*"))
+
+
+def test_cli_exit_2_after_a_failed_sample(tmp_path):
+    import subprocess
+    import sys
+
+    sheet = _sheet(tmp_path, [SHEET[0], ("MISSING", "no_such.vcf", "NPC")])
+    proc = subprocess.run([sys.executable, "-m", "varmatch", "cohort", str(sheet), "--out",
+                           str(tmp_path / "o"), "-j", "1"], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert "MISSING" in proc.stderr and "Traceback" not in proc.stderr
+    assert (tmp_path / "o" / "samples" / "NPC-017.varmatch.json").exists()
+    assert (tmp_path / "o" / "cohort.html").exists()
 
 
 def test_failed_sample_does_not_stop_the_cohort(tmp_path):
@@ -125,6 +155,8 @@ def test_summary_from_json_results(tmp_path):
     assert input_kind(results) == "results"
     s = run_cohort(results, tmp_path / "summary", Options())
     assert s.n_samples == 4
+    html = (tmp_path / "summary" / "cohort.html").read_text()
+    assert 'href="../run/samples/NPC-017.varmatch.json"' in html
     assert (tmp_path / "summary" / "cohort.matrix.tsv").read_text() == \
         (tmp_path / "run" / "cohort.matrix.tsv").read_text()
 
@@ -144,3 +176,17 @@ def test_real_maf_cohort(tmp_path):
     assert {r.sample for r in s.records} == barcodes
     assert (tmp_path / "o" / "cohort.html").exists()
     assert len(list((tmp_path / "o" / "samples").glob("*.varmatch.json"))) == len(barcodes)
+
+
+def test_summary_dict_gives_the_record_of_the_full_result(tmp_path):
+    from varmatch.cohort import record_from_dict, summary_dict
+    from varmatch.pipeline import run_file
+    from varmatch.writers.json_writer import result_dict
+
+    for _s, f, t in SHEET:
+        for res in run_file(REPO / "sample_vcfs" / f, Options(tumor_type=t)):
+            slim, full = record_from_dict(summary_dict(res)), record_from_dict(result_dict(res))
+            assert slim == full and full.alterations
+    npc = next(run_file(REPO / "sample_vcfs" / SHEET[0][1], Options(tumor_type="NPC")))
+    rec = record_from_dict(summary_dict(npc))
+    assert ("AKT1", "AKT1 p.E17K", "II") in rec.alterations

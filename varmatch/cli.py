@@ -6,10 +6,13 @@ line on stderr and its exit code; no traceback for a user mistake.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +22,9 @@ import click
 from varmatch import RESEARCH_USE, __version__
 from varmatch.errors import (
     EXIT_EMPTY,
+    EXIT_INPUT,
     EXIT_USAGE,
+    InputError,
     KnowledgebaseError,
     UsageError,
     VarmatchError,
@@ -28,9 +33,10 @@ from varmatch.errors import (
 log = logging.getLogger("varmatch")
 
 EPILOG = f"""\b
-Exit codes: 0 success (with or without findings), 2 input error, 3 usage error,
-4 knowledgebase error, 10 no actionable finding with --fail-on-empty; diff, rerun and
-cohort --diff: 20 clinically relevant change, 21 provenance-only change.
+Exit codes: 0 success (with or without findings), 1 internal error (a bug), 2 input or
+I/O error, 3 usage error, 4 knowledgebase error, 10 no actionable finding with
+--fail-on-empty; diff, rerun and cohort --diff: 20 clinically relevant change, 21
+provenance-only change; 130/143 interrupted.
 {RESEARCH_USE}"""
 
 
@@ -97,9 +103,9 @@ def _input_options(f):
                      help="Absolute copy number at or below which a gene counts as deeply deleted.")(f)
     f = click.option("--kb", "kb_path", type=click.Path(file_okay=False),
                      help="Use another knowledgebase directory.")(f)
-    f = click.option("--gtf", type=click.Path(dir_okay=False),
+    f = click.option("--gtf", type=click.Path(exists=True, dir_okay=False),
                      help="Annotate with your own GTF/GFF3 (needs --fasta).")(f)
-    f = click.option("--fasta", type=click.Path(dir_okay=False),
+    f = click.option("--fasta", type=click.Path(exists=True, dir_okay=False),
                      help="Reference FASTA (indexed) for --gtf or genes without bundled sequence.")(f)
     return f
 
@@ -161,22 +167,94 @@ def _say(message: str) -> None:
     log.log(NOTICE, message)
 
 
-def _spool_stdin(path: str) -> tuple[str, str | None]:
-    """``-`` means stdin: copy it to a temp file so formats can be sniffed and indexed."""
-    if path != "-":
-        return path, None
-    fd, tmp = tempfile.mkstemp(prefix="varmatch-stdin-")
-    with os.fdopen(fd, "wb") as out:
-        shutil.copyfileobj(sys.stdin.buffer, out)
-    return tmp, tmp
+STDIN_NAME = "stdin"  # how messages name an input read from '-'
+
+
+def _exit_on_signal(signum, _frame):
+    raise SystemExit(128 + signum)  # unwinds: `finally` blocks remove temp files
+
+
+@contextlib.contextmanager
+def _input(path: str):
+    """The file to read for INPUT. ``-`` (stdin) is copied to ``<tmpdir>/stdin`` so formats can be
+    sniffed and indexed; errors then name ``stdin``, not the temp file, and the temp folder is
+    removed on success, error, SIGINT and SIGTERM."""
+    from varmatch import writers
+
+    old = signal.signal(signal.SIGTERM, _exit_on_signal)
+    tmpdir = None
+    try:
+        if path != "-":
+            yield path
+            return
+        tmpdir = tempfile.mkdtemp(prefix="varmatch-stdin-")
+        tmp = os.path.join(tmpdir, STDIN_NAME)
+        with open(tmp, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out)
+        writers.SPOOLED["-"] = tmp
+        try:
+            yield tmp
+        except InputError as exc:
+            if exc.path == tmp:
+                exc.path = STDIN_NAME
+            exc.message = exc.message.replace(tmp, STDIN_NAME)
+            raise
+    finally:
+        if tmpdir:
+            writers.SPOOLED.pop("-", None)
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        signal.signal(signal.SIGTERM, old)
+
+
+def _as_given(results, input_path: str) -> list:
+    """Results that record the input as the user named it (``-`` for stdin, not a temp path), so
+    output from stdin is the same on every run."""
+    import dataclasses
+
+    return [r if r.input_path == input_path else dataclasses.replace(r, input_path=input_path)
+            for r in results]
+
+
+def _explicit(name: str) -> bool:
+    from click.core import ParameterSource
+
+    src = click.get_current_context().get_parameter_source(name)
+    return src is not None and src is not ParameterSource.DEFAULT
+
+
+def _one_file(output: str | None) -> bool:
+    """True when ``-o`` names one file (or stdout) rather than a folder."""
+    return bool(output) and (output == "-" or not (output.endswith("/") or os.path.isdir(output)))
 
 
 def _emit(results, out_dir, output, formats) -> None:
+    """Write results: ``-o FILE`` (one format, from --formats if given, else from FILE's suffix),
+    ``-o -`` (stdout), ``-o DIR/`` or an existing folder (= --out), else the --out set."""
     from varmatch import writers
 
     names = writers.parse_formats(formats)
+    if output and not _one_file(output):
+        if _explicit("out_dir"):
+            raise UsageError(f"-o {output} is a folder and --out {out_dir} is given too; use one")
+        out_dir, output = output, None
     if output:
-        spec = writers.get(names[0])
+        if _explicit("out_dir"):
+            raise UsageError("-o (one file) and --out (a folder of files) both given; use one")
+        inferred = writers.suffix_format(output) if output != "-" else None
+        if _explicit("formats"):
+            if len(names) > 1:
+                raise UsageError(f"-o writes one file but --formats names {len(names)} formats "
+                                 f"({', '.join(names)}); give one, or --out DIR for several")
+            if inferred and inferred != names[0]:
+                log.warning("writing %s to %s as --formats says, although its suffix says %s",
+                            names[0], output, inferred)
+        name = names[0]
+        # the suffix decides unless --formats did, or it merely matches the default's extension
+        # (`annotate -o x.tsv` stays the alterations TSV)
+        if inferred and not _explicit("formats") and (
+                writers.get(inferred).suffix != writers.get(name).suffix.rsplit(".", 1)[-1]):
+            name = inferred
+        spec = writers.get(name)
         with writers.atomic_open(output, spec.binary) as fh:
             spec.write(results, fh)
         if output != "-":
@@ -184,6 +262,20 @@ def _emit(results, out_dir, output, formats) -> None:
         return
     for path in writers.write_outputs(results, out_dir, names):
         _say(f"wrote {path}")
+
+
+def _renamed(results, name: str, input_path: str) -> list:
+    """The one result of a one-sample input, reported as ``name`` (as a cohort samplesheet does)."""
+    from dataclasses import replace
+
+    if len(results) != 1:
+        raise UsageError(f"--name needs an input with one sample; {input_path} has "
+                         f"{len(results)}; use --sample or `varmatch cohort`")
+    r = results[0]
+    if r.sample == name:
+        return results
+    return [replace(r, sample=name, notes=(*r.notes, f"input sample {r.sample!r} reported as "
+                                           f"{name!r} (--name)"))]
 
 
 @cli.command(epilog=EPILOG)
@@ -199,22 +291,25 @@ def _emit(results, out_dir, output, formats) -> None:
                    "--trials), va (GA4GH VA-Spec statements), xlsx (Excel workbook; needs "
                    "varmatch[xlsx]).")
 @click.option("--fail-on-empty", is_flag=True, help=f"Exit {EXIT_EMPTY} when nothing is actionable.")
+@click.option("--name", "--prefix", "name", metavar="NAME",
+              help="Report the sample as NAME and write NAME.varmatch.<format> (inputs with one "
+                   "sample; e.g. the samplesheet name in a workflow). Default: the input's name.")
 @_input_options
 @_trial_options
-def run(input_path, tumor_type, out_dir, output, formats, fail_on_empty, **opts):
+def run(input_path, tumor_type, out_dir, output, formats, fail_on_empty, name, **opts):
     """Read INPUT (VCF/BCF or alteration table; '-' for stdin), find pathway alterations, match
     them to the knowledgebase and write tiered, cited results."""
     from varmatch.pipeline import run_file
 
     trial_opts = {k: opts.pop(k) for k in list(opts) if k.startswith(("trial", "want_trial"))}
-    options, formats = _with_trials(_options(tumor_type, **opts), formats, trial_opts)
-    path, tmp = _spool_stdin(input_path)
-    try:
-        results = list(run_file(path, options))
+    options, with_trials = _with_trials(_options(tumor_type, **opts), formats, trial_opts)
+    if not _one_file(output):  # -o FILE holds one format; the trials are in its JSON anyway
+        formats = with_trials
+    with _input(input_path) as path:
+        results = _as_given(run_file(path, options), input_path)
+        if name:
+            results = _renamed(results, name, input_path)
         _emit(results, out_dir, output, formats)  # the vcf writer re-reads the input
-    finally:
-        if tmp:
-            os.unlink(tmp)
     n = sum(1 for r in results for m in r.matches if m.evidence.direction.value == "sensitivity")
     for r in results:
         log.info("%s: %d pathway alteration(s), %d therapy match(es)", r.sample,
@@ -235,13 +330,9 @@ def annotate(input_path, output, formats, **opts):
     from varmatch.pipeline import run_file
 
     options = _options(None, **opts)
-    path, tmp = _spool_stdin(input_path)
-    try:
-        results = list(run_file(path, options, with_matches=False))
-    finally:
-        if tmp:
-            os.unlink(tmp)
-    _emit(results, None, output, formats)
+    with _input(input_path) as path:
+        results = _as_given(run_file(path, options, with_matches=False), input_path)
+        _emit(results, None, output, formats)
 
 
 @cli.command(epilog=EPILOG)
@@ -257,14 +348,10 @@ def match(input_path, tumor_type, out_dir, output, formats, kb_path):
     columns) to the knowledgebase."""
     from varmatch.pipeline import Options, run_file
 
-    path, tmp = _spool_stdin(input_path)
-    try:
-        results = list(run_file(path, Options(tumor_type=tumor_type, input_format="table",
-                                              kb_path=kb_path)))
-    finally:
-        if tmp:
-            os.unlink(tmp)
-    _emit(results, out_dir, output, formats)
+    with _input(input_path) as path:
+        results = _as_given(run_file(path, Options(tumor_type=tumor_type, input_format="table",
+                                                   kb_path=kb_path)), input_path)
+        _emit(results, out_dir, output, formats)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -379,13 +466,17 @@ def kb_tumor_types(query):
               help="Per-sample output formats: json, tsv, html, vcf, multiqc, alterations.")
 @click.option("--summary-only", is_flag=True,
               help="Write only the cohort summary, no per-sample files.")
+@click.option("--resume", is_flag=True,
+              help="Skip samples whose outputs are complete and whose input, options, varmatch "
+                   "version and knowledgebase match the last run (e.g. after a killed run).")
 @click.option("--diff", "diff_dir", type=click.Path(file_okay=False, exists=True),
               help="Compare each sample with the previous cohort folder DIR (its samples/*.json): "
                    "writes cohort.diff.txt/.json; exit 20 if any patient's options changed, 21 if "
                    "only provenance changed.")
 @_input_options
 @_trial_options
-def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, diff_dir, sample, **opts):
+def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, resume, diff_dir, sample,
+           **opts):
     """Run many samples (a samplesheet with sample, vcf, tumor_type columns, or a MAF) in
     parallel, or summarise existing *.varmatch.json results, and write a cohort summary:
     actionable alterations per sample, counts per gene/drug/tier, an alteration-by-sample
@@ -399,9 +490,10 @@ def cohort(inputs, out_dir, jobs, tumor_type, formats, summary_only, diff_dir, s
     trial_opts = {k: opts.pop(k) for k in list(opts) if k.startswith(("trial", "want_trial"))}
     options, formats = _with_trials(_options(tumor_type, None, **opts), formats, trial_opts)
     summary = run_cohort(list(inputs), out_dir, options, jobs=jobs, formats=formats,
-                         summary_only=summary_only)
+                         summary_only=summary_only, resume=resume)
     _say(f"wrote {out_dir}/cohort.html: {summary.n_samples} samples, "
-         f"{summary.n_actionable} with actionable alterations, {len(summary.failed)} failed")
+         f"{summary.n_actionable} with actionable alterations, {len(summary.failed)} failed"
+         + (f", {summary.reused} reused from the last run" if resume else ""))
     if summary.failed:
         sys.exit(EXIT_INPUT)
     if diff_dir:
@@ -496,6 +588,12 @@ def main() -> None:
     try:
         cli.main(standalone_mode=False, prog_name="varmatch")
         sys.stdout.flush()  # inside the try, so a closed pipe is handled below
+    except SystemExit as exc:
+        from click.utils import PacifyFlushWrapper
+
+        if exc.code == 1 and isinstance(sys.stdout, PacifyFlushWrapper):
+            sys.exit(0)  # click's own EPIPE exit (`kb list | head`): a closed stdout is not an error
+        raise
     except click.exceptions.Abort:
         click.echo("varmatch: aborted", err=True)
         sys.exit(130)
@@ -512,9 +610,25 @@ def main() -> None:
         # the reader of our stdout went away (`| head`): not an error; silence the final flush
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
+    except OSError as exc:  # an I/O failure the user can fix (full disk, permission, read-only...)
+        if exc.errno not in _USER_IO_ERRORS:
+            _internal(exc)
+        from varmatch.writers import io_error
+
+        _error(str(io_error(exc, exc.filename or "?", "cannot read or write")))
+        sys.exit(EXIT_INPUT)
     except Exception as exc:  # noqa: BLE001 - a bug: say so in one line, keep details for --debug
-        if os.environ.get("VARMATCH_DEBUG"):
-            raise
-        click.echo(f"varmatch: internal error: {exc.__class__.__name__}: {exc} "
-                   "(a bug; set VARMATCH_DEBUG=1 for the traceback and report it)", err=True)
-        sys.exit(1)
+        _internal(exc)
+
+
+_USER_IO_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                   errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.EFBIG,
+                   errno.EIO, errno.ENXIO}
+
+
+def _internal(exc: BaseException) -> None:
+    if os.environ.get("VARMATCH_DEBUG"):
+        raise exc
+    click.echo(f"varmatch: internal error: {exc.__class__.__name__}: {exc} "
+               "(a bug; set VARMATCH_DEBUG=1 for the traceback and report it)", err=True)
+    sys.exit(1)

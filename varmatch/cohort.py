@@ -26,10 +26,30 @@ Outputs under ``--out``: ``samples/<sample>.varmatch.<format>`` per sample (skip
 ``cohort.counts.tsv``      samples per gene / drug / tier
 ``cohort.matrix.tsv``      alteration-by-sample matrix (cell: the alteration's AMP tier, else empty)
 ``cohort.summary.json``    the counts and failures, machine-readable
-``cohort.html``            a self-contained page with an oncoprint-style inline SVG
+``cohort.html``            a page for 10,000+ samples: searchable, filterable, paged sample table
+                           and an oncoprint (``varmatch/writers/cohort_html.py``)
+``cohort.timing.json``     the one non-deterministic output: wall-clock seconds, samples run and
+                           reused. Every other file is the same for the same inputs.
 
-A sample that fails (unreadable VCF, bad record) is reported in ``cohort.samples.tsv`` and
-``cohort.summary.json`` and the run goes on; :attr:`CohortSummary.failed` lets the CLI exit 2.
+A sample that fails (missing or unreadable input, unknown tumor code, bad record) is reported in
+``cohort.samples.tsv`` and ``cohort.summary.json`` and the run goes on; :attr:`CohortSummary.failed`
+lets the CLI exit 2.
+
+**Kill safety.** Worker processes die with the main process: on Linux each worker asks the kernel
+for ``SIGKILL`` when its parent dies (``prctl(PR_SET_PDEATHSIG)``), and on every platform a watchdog
+thread ends the worker once its parent process is gone.
+
+**Resume.** After each sample's output set is in place, a journal line (its manifest) is appended
+to ``<out>/.varmatch-resume/journal-<pid>.jsonl``: the sample, a key over its input (path, size,
+mtime), its samplesheet row, the options, the formats, the varmatch version and the knowledgebase
+checksum, the size and mtime of each output file, and its summary record. ``--resume`` skips every
+sample whose journal key matches and whose output files are all present as recorded, and reports
+it as reused; a sample killed before its journal line was written is run again. Leftover temporary
+files of a killed run are removed first.
+
+**MAF streaming.** A MAF sorted by ``Tumor_Sample_Barcode`` is dispatched sample by sample while it
+is read. When a sample reappears after others (an unsorted MAF) the run says so, and that sample is
+redone at the end of the file with all its rows.
 
 cohort_command options (for ``cli.py``)::
 
@@ -40,6 +60,7 @@ cohort_command options (for ``cli.py``)::
       --clinical FILE                   MAF only: sample -> ONCOTREE_CODE table
       --formats LIST                    per-sample formats (default json,tsv)
       --summary-only                    no per-sample files, only the cohort summary
+      --resume                          reuse samples whose outputs and manifest match
       --genome, --include-filtered, --format, --kb, --gtf, --fasta   as for `varmatch run`
 
 A progress counter goes to stderr only when stderr is a terminal.
@@ -50,13 +71,13 @@ from __future__ import annotations
 import collections
 import contextlib
 import csv
-import html
 import io
 import json
 import logging
 import os
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -144,17 +165,45 @@ def record_from_dict(d: dict) -> SampleRecord:
     return rec
 
 
+def summary_dict(r) -> dict:
+    """The part of ``json_writer.result_dict(r)`` that :func:`record_from_dict` reads, built
+    without the citations, qualifiers and texts of every match (a third of a worker's time
+    otherwise, with CIViC rows). Same keys and values as the full dict."""
+    from varmatch.tiers import alteration_tier
+    from varmatch.trials import trials_dict
+    from varmatch.writers.json_writer import alteration_id, rule_id
+
+    matches = list(r.matches)
+    by_direction: dict[str, list[dict]] = {"sensitivity": [], "resistance": []}
+    for m in matches:
+        ev = m.evidence
+        if ev.direction.value in by_direction:
+            by_direction[ev.direction.value].append({
+                "evidence_id": ev.id, "therapy": ev.therapy, "drugs": list(ev.drugs),
+                "direction": ev.direction.value, "tier": m.tier.value, "level": m.level.value,
+                "rule": rule_id(m), "alterations": [alteration_id(a) for a in m.alterations]})
+    return {"sample": r.sample, "tumor_type": {"code": r.tumor_type},
+            "alterations": [{"id": alteration_id(a), "gene": a.gene, "alteration": str(a),
+                             "tier": alteration_tier(a, matches).value} for a in r.alterations],
+            "matches": by_direction["sensitivity"], "resistance": by_direction["resistance"],
+            "trials": trials_dict(r.trials)}
+
+
 # --------------------------------------------------------------------------------------------------
 # Inputs
 @dataclass(frozen=True)
 class SheetRow:
-    """One samplesheet row: the sample name used for outputs, its input file, its tumor type."""
+    """One samplesheet row: the sample name used for outputs, its input file, its tumor type.
+
+    ``error`` is set when the row cannot run (missing file, unknown tumor code): that sample fails,
+    the cohort goes on."""
 
     sample: str
     path: str
     tumor_type: str | None = None
     vcf_sample: str | None = None
     line: int = 0
+    error: str | None = None
 
 
 def _first_line(path: Path) -> str:
@@ -187,8 +236,11 @@ def input_kind(paths: list[str]) -> str:
                       f"(Tumor_Sample_Barcode); header is: {header[:200]!r}", path, 1)
 
 
-def read_samplesheet(path: str | Path) -> list[SheetRow]:
-    """Rows of a TSV/CSV samplesheet; duplicate sample names and missing files are errors."""
+def read_samplesheet(path: str | Path, tree=None) -> list[SheetRow]:
+    """Rows of a TSV/CSV samplesheet. Duplicate sample names are errors of the whole sheet; a
+    missing input file or (with ``tree``) an unknown tumor code fails only that row."""
+    from varmatch.writers import safe_name
+
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
@@ -222,8 +274,6 @@ def read_samplesheet(path: str | Path) -> list[SheetRow]:
         if sample in seen:
             raise FormatError(f"sample {sample!r} listed twice (also line {seen[sample]})", p, lineno)
         seen[sample] = lineno
-        from varmatch.writers import safe_name
-
         safe = safe_name(sample)
         if safe in names:
             raise FormatError(f"samples {names[safe]!r} and {sample!r} would write the same file "
@@ -233,15 +283,193 @@ def read_samplesheet(path: str | Path) -> list[SheetRow]:
         if not file.is_absolute():
             beside = p.parent / file
             file = beside if beside.exists() or not file.exists() else file
+        error = None
         if not file.exists():
-            raise InputError(f"sample {sample!r}: input {raw!r} not found (looked beside the "
-                             "samplesheet and in the working directory)", p, lineno)
-        out.append(SheetRow(sample, str(file), cell(ti) or None, cell(vi) or None, lineno))
+            error = str(InputError(f"input {raw!r} not found (looked beside the samplesheet and in "
+                                   "the working directory); fix the vcf cell", p, lineno))
+        tumor = cell(ti) or None
+        if error is None and tumor and tree is not None:
+            try:
+                tree.resolve(tumor)
+            except UsageError as exc:
+                error = str(FormatError(str(exc), p, lineno))
+        out.append(SheetRow(sample, str(file), tumor, cell(vi) or None, lineno, error))
     return out
 
 
 # --------------------------------------------------------------------------------------------------
+# Kill safety: workers die with the main process
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask for SIGKILL when the parent dies (Linux), and watch the parent pid (everywhere)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    import threading
+
+    threading.Thread(target=watch, name="varmatch-parent-watch", daemon=True).start()
+
+
+# --------------------------------------------------------------------------------------------------
+# Resume: a journal of finished samples (one JSON line each = that sample's manifest)
+RESUME_DIR = ".varmatch-resume"
+
+
+def _fingerprint(path: str | None) -> list:
+    if not path:
+        return []
+    try:
+        st = os.stat(path)
+    except OSError:
+        return [str(path)]
+    return [os.path.abspath(path), st.st_size, st.st_mtime_ns]
+
+
+def sample_key(base: str, sample: str, source: list, *extra) -> str:
+    """The resume key of one sample: ``base`` (options, formats, version, KB checksum) plus its
+    input file's fingerprint (:func:`_fingerprint`) and its samplesheet cells."""
+    import hashlib
+
+    text = json.dumps([base, sample, source, *extra], default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _record_json(rec: SampleRecord) -> dict:
+    return {"sample": rec.sample, "tumor_type": rec.tumor_type,
+            "alterations": [list(a) for a in rec.alterations],
+            "actionable": [[a.gene, a.alteration, a.tier, a.level, a.therapy, list(a.drugs), a.rule,
+                            a.evidence_id] for a in rec.actionable],
+            "n_resistance": rec.n_resistance, "trials": rec.trials}
+
+
+def _record_from_json(d: dict) -> SampleRecord:
+    return SampleRecord(
+        sample=d["sample"], tumor_type=d["tumor_type"],
+        alterations=[tuple(a) for a in d["alterations"]],
+        actionable=[Actionable(g, alt, t, lv, th, tuple(dr), ru, ev)
+                    for g, alt, t, lv, th, dr, ru, ev in d["actionable"]],
+        n_resistance=d["n_resistance"], trials=d.get("trials", ""))
+
+
+class Journal:
+    """Append-only per-process journal files under ``<out>/.varmatch-resume/``.
+
+    A line is written with one ``write`` call after the sample's files are in place, so a kill
+    leaves at most an unfinished last line, which :meth:`load` ignores."""
+
+    def __init__(self, out_dir: Path):
+        self.dir = Path(out_dir) / RESUME_DIR
+        self.fd: int | None = None
+
+    def load(self) -> dict[str, dict]:
+        """Sample -> its journal entry. When a sample has several (an unsorted MAF redoes a
+        sample; journals of two workers), the one whose outputs are on disk as recorded wins."""
+        entries: dict[str, dict] = {}
+        samples_dir = self.dir.parent / "samples"
+        for path in sorted(self.dir.glob("journal-*.jsonl")):
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+                    d = json.loads(line)
+                    old = entries.get(d["sample"])
+                    if old is None or not _outputs_intact(old, samples_dir):
+                        entries[d["sample"]] = d
+        return entries
+
+    def compact(self, entries: Iterable[dict]) -> None:
+        """Replace all journal files by one holding ``entries``."""
+        from varmatch.writers import atomic_open
+
+        old = list(self.dir.glob("journal-*.jsonl"))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        target = self.dir / "journal-0.jsonl"
+        with atomic_open(target) as fh:
+            for d in entries:
+                fh.write(json.dumps(d, separators=(",", ":")) + "\n")
+        for p in old:
+            if p != target:
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+
+    def clear(self) -> None:
+        for p in self.dir.glob("journal-*.jsonl"):
+            p.unlink()
+
+    def append(self, entry: dict) -> None:
+        if self.fd is None:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(self.dir / f"journal-{os.getpid()}.jsonl",
+                              os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
+            end = os.lseek(self.fd, 0, os.SEEK_END)
+            if end and os.pread(self.fd, 1, end - 1) != b"\n":  # a killed writer's last line
+                os.write(self.fd, b"\n")
+        os.write(self.fd, (json.dumps(entry, separators=(",", ":")) + "\n").encode())
+
+
+def _outputs_intact(entry: dict, samples_dir: Path) -> bool:
+    for name, (size, mtime) in entry.get("outputs", {}).items():
+        try:
+            st = os.stat(samples_dir / name)
+        except OSError:
+            return False
+        if st.st_size != size or st.st_mtime_ns != mtime:
+            return False
+    return bool(entry.get("outputs"))
+
+
+def _remove_temp_files(samples_dir: Path) -> int:
+    """Temporary files or staging folders a killed run left behind (``.<name>.<random>.tmp``)."""
+    import shutil
+
+    n = 0
+    for p in samples_dir.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+            n += 1
+    return n
+
+
+# --------------------------------------------------------------------------------------------------
 # Worker side: one engine per process, loaded once by the pool initializer
+def _cache_resolve(tree) -> None:
+    """Resolve each distinct tumor code once per process (an unknown code's "did you mean"
+    suggestion runs difflib over every OncoTree code and name). The bundled tree is shared, so
+    it is wrapped once."""
+    if getattr(tree.resolve, "varmatch_cached", False):
+        return
+    resolve = tree.resolve
+    cache: dict[str, tuple[str | None, str | None]] = {}
+
+    def cached(code: str) -> str:
+        hit = cache.get(code)
+        if hit is None:
+            try:
+                hit = cache[code] = (resolve(code), None)
+            except UsageError as exc:
+                hit = cache[code] = (None, str(exc))
+        if hit[1] is not None:
+            raise UsageError(hit[1])
+        return hit[0]
+
+    cached.varmatch_cached = True  # type: ignore[attr-defined]
+    tree.resolve = cached
+
+
 class Engine:
     """The pipeline engine (loaded once per worker) plus where and how to write results."""
 
@@ -250,13 +478,15 @@ class Engine:
 
         self.opts = opts
         self.core = Core(opts)
+        _cache_resolve(self.core.tree)
         self.out_dir = Path(out_dir) / "samples" if out_dir else None
         self.formats = formats
         self.summary_only = summary_only
+        self.journal = Journal(Path(out_dir)) if out_dir and not summary_only else None
 
-    def samples(self, path: str, sample: str | None = None) -> Iterator:
+    def samples(self, path: str, sample: str | None = None, **extra) -> Iterator:
         """SampleCalls of one input, read with this engine's gene filter and regions."""
-        return self.core.samples(path, replace(self.opts, sample=sample))
+        return self.core.samples(path, replace(self.opts, sample=sample), **extra)
 
     def result(self, sc, requested: str | None, input_path: str):
         """The :class:`~varmatch.models.SampleResult` of one sample (as ``run_file`` makes it)."""
@@ -264,43 +494,65 @@ class Engine:
             requested = self.opts.tumor_type
         return self.core.result(sc, input_path, requested)
 
-    def finish(self, res) -> SampleRecord:
-        """Write the per-sample files (unless summary-only) and keep the summary record."""
-        from varmatch.writers import write_outputs
-        from varmatch.writers.json_writer import result_dict
-
-        if not self.summary_only and self.out_dir is not None:
-            write_outputs([res], self.out_dir, self.formats)
-        return record_from_dict(result_dict(res))
+    def finish(self, done: list[tuple[object, str | None]]) -> list[SampleRecord]:
+        """Write the per-sample files of a batch of ``(result, resume key)`` (one
+        ``write_outputs`` call, all-or-nothing per sample), then a journal line per sample."""
+        from varmatch.writers import safe_name, write_outputs
+        recs = [record_from_dict(summary_dict(res)) for res, _key in done]
+        if self.summary_only or self.out_dir is None or not done:
+            return recs
+        try:
+            paths = write_outputs([res for res, _key in done], self.out_dir, self.formats)
+        except Exception as exc:  # noqa: BLE001 - e.g. a full disk: these samples fail
+            return [_failed(r.sample, r.tumor_type, exc) for r in recs]
+        if self.journal is not None:
+            by_sample: dict[str, dict[str, list[int]]] = {}
+            for p in map(Path, paths):
+                st = os.stat(p)
+                by_sample.setdefault(p.name.split(".varmatch.")[0], {})[p.name] = \
+                    [st.st_size, st.st_mtime_ns]
+            for (_res, key), rec in zip(done, recs):
+                outputs = by_sample.get(safe_name(rec.sample))
+                if key is not None and outputs:
+                    self.journal.append({"sample": rec.sample, "key": key, "outputs": outputs,
+                                         "record": _record_json(rec)})
+        return recs
 
     # -- task kinds ---------------------------------------------------------------------------------
-    def run_rows(self, rows: list[SheetRow]) -> list[SampleRecord]:
+    def run_rows(self, rows: list[tuple[SheetRow, str]]) -> list[SampleRecord]:
         out = []
-        for row in rows:
+        for row, key in rows:
             try:
                 scs = list(self.samples(row.path, row.vcf_sample))
+                done = []
                 for sc in scs:
                     if len(scs) == 1 and sc.sample != row.sample:
                         sc.notes.append(f"input sample {sc.sample!r} reported as {row.sample!r} "
                                         "(samplesheet)")
                         sc.sample = row.sample
-                    out.append(self.finish(self.result(sc, row.tumor_type, row.path)))
+                    done.append((self.result(sc, row.tumor_type, row.path),
+                                 key if len(scs) == 1 else None))
+                out += self.finish(done)
             except Exception as exc:  # noqa: BLE001 - one bad sample must not stop a cohort
                 out.append(_failed(row.sample, row.tumor_type, exc))
         return out
 
-    def run_calls(self, batch: list, input_path: str) -> list[SampleRecord]:
-        out = []
-        for sc in batch:
+    def run_calls(self, batch: list[tuple[object, str]], input_path: str) -> list[SampleRecord]:
+        """Results of a batch of samples, in order; a sample that fails is reported as failed."""
+        slots: list[SampleRecord | int] = []
+        done = []
+        for sc, key in batch:
             try:
-                out.append(self.finish(self.result(sc, None, input_path)))
+                done.append((self.result(sc, None, input_path), key))
+                slots.append(len(done) - 1)
             except Exception as exc:  # noqa: BLE001 - one bad sample must not stop a cohort
-                out.append(_failed(sc.sample, sc.tumor_type, exc))
-        return out
+                slots.append(_failed(sc.sample, sc.tumor_type, exc))
+        recs = self.finish(done)
+        return [recs[x] if isinstance(x, int) else x for x in slots]
 
 
-def _failed(sample: str, tumor_type: str | None, exc: BaseException) -> SampleRecord:
-    if isinstance(exc, VarmatchError):
+def _failed(sample: str, tumor_type: str | None, exc: BaseException | str) -> SampleRecord:
+    if isinstance(exc, str | VarmatchError):
         msg = str(exc)
     else:
         msg = f"internal error: {exc.__class__.__name__}: {exc}"
@@ -313,13 +565,15 @@ _ENGINE: Engine | None = None
 
 
 def _init_worker(opts, out_dir: str | None, formats: list[str], summary_only: bool,
-                 log_level: int) -> None:
+                 log_level: int, parent_pid: int | None = None) -> None:
     global _ENGINE
+    if parent_pid is not None:
+        _die_with_parent(parent_pid)
     logging.getLogger().setLevel(log_level)
     _ENGINE = Engine(opts, out_dir, formats, summary_only)
 
 
-def _do_rows(rows: list[SheetRow]) -> list[SampleRecord]:
+def _do_rows(rows: list) -> list[SampleRecord]:
     assert _ENGINE is not None
     return _ENGINE.run_rows(rows)
 
@@ -333,18 +587,28 @@ def _do_calls(batch: list, input_path: str) -> list[SampleRecord]:
 # Aggregation
 @dataclass
 class CohortSummary:
-    """Counts over the cohort; per-sample records kept small for the matrix and the plot."""
+    """The per-sample records (small) in input order; counts are taken from them at the end.
+
+    A sample added twice (an unsorted MAF redoes a sample at the end) replaces its first record."""
 
     out_dir: Path
     records: list[SampleRecord] = field(default_factory=list)
-    gene_samples: collections.Counter = field(default_factory=collections.Counter)
-    gene_actionable: collections.Counter = field(default_factory=collections.Counter)
-    drug_samples: collections.Counter = field(default_factory=collections.Counter)
-    tier_samples: collections.Counter = field(default_factory=collections.Counter)
-    alteration_samples: collections.Counter = field(default_factory=collections.Counter)
-    failed: list[tuple[str, str]] = field(default_factory=list)
     kb_version: str = ""
     seconds: float = 0.0
+    reused: int = 0
+    replace_repeats: bool = False  # MAF: a sample seen again replaces its first record
+    report_suffix: str | None = None  # the per-sample file the cohort page links to
+    result_links: dict[str, str] = field(default_factory=dict)  # *.varmatch.json inputs
+    _index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def links(self) -> dict[str, str]:
+        """Sample -> relative link to its own report (none for failed samples)."""
+        from varmatch.writers import safe_name
+
+        if self.result_links or not self.report_suffix:
+            return self.result_links
+        return {r.sample: f"samples/{safe_name(r.sample)}.varmatch.{self.report_suffix}"
+                for r in self.records if not r.error}
 
     @property
     def n_samples(self) -> int:
@@ -354,20 +618,30 @@ class CohortSummary:
     def n_actionable(self) -> int:
         return sum(1 for r in self.records if r.actionable)
 
+    @property
+    def failed(self) -> list[tuple[str, str]]:
+        return [(r.sample, r.error) for r in self.records if r.error]
+
     def add(self, rec: SampleRecord) -> None:
-        if rec.error:
-            self.failed.append((rec.sample, rec.error))
-        # keep only what the matrix and plot need
-        self.records.append(rec)
-        for g in {g for g, _a, _t in rec.alterations}:
-            self.gene_samples[g] += 1
-        for key in {(g, a) for g, a, _t in rec.alterations}:
-            self.alteration_samples[key] += 1
-        for g in {a.gene for a in rec.actionable}:
-            self.gene_actionable[g] += 1
-        for d in rec.drugs:
-            self.drug_samples[d] += 1
-        self.tier_samples[rec.best_tier or ("failed" if rec.error else "none")] += 1
+        i = self._index.get(rec.sample) if self.replace_repeats else None
+        if i is None:
+            self._index[rec.sample] = len(self.records)
+            self.records.append(rec)
+        else:
+            self.records[i] = rec
+
+    def counts(self) -> dict[str, collections.Counter]:
+        """Samples per gene, per gene with an actionable match, per drug, per best tier, and per
+        (gene, alteration)."""
+        c = {k: collections.Counter() for k in ("gene", "gene_actionable", "drug", "tier",
+                                                "alteration")}
+        for rec in self.records:
+            c["gene"].update({g for g, _a, _t in rec.alterations})
+            c["alteration"].update({(g, a) for g, a, _t in rec.alterations})
+            c["gene_actionable"].update({a.gene for a in rec.actionable})
+            c["drug"].update(rec.drugs)
+            c["tier"][rec.best_tier or ("failed" if rec.error else "none")] += 1
+        return c
 
 
 class _Progress:
@@ -409,43 +683,61 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _run_tasks(tasks: Iterable[tuple[Callable, tuple]], init_args: tuple, jobs: int,
-               summary: CohortSummary, progress: _Progress) -> None:
-    """Run ``fn(*args)`` tasks in order, ``jobs`` processes, a bounded number in flight."""
+Task = tuple[Callable, tuple] | list[SampleRecord]  # work to do, or records already known
+
+
+def _run_tasks(tasks: Iterable[Task], init_args: tuple, jobs: int, summary: CohortSummary,
+               progress: _Progress) -> None:
+    """Run ``fn(*args)`` tasks (``args[0]`` a list of samples) in ``jobs`` processes with a bounded
+    number in flight; records go to ``summary`` in task order."""
     if jobs <= 1:
         _init_worker(*init_args)
-        for fn, args in tasks:
-            for rec in fn(*args):
+        for task in tasks:
+            recs = task if isinstance(task, list) else task[0](*task[1])
+            for rec in recs:
                 summary.add(rec)
-            progress.step(len(args[0]))
+            progress.step(len(recs))
         return
-    window: collections.deque[tuple[Future, int]] = collections.deque()
+    window: collections.deque[Future | list[SampleRecord]] = collections.deque()
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                             initargs=init_args) as pool:
-        for fn, args in tasks:
-            window.append((pool.submit(fn, *args), len(args[0])))
+                             initargs=(*init_args, os.getpid())) as pool:
+        for task in tasks:
+            window.append(task if isinstance(task, list) else pool.submit(task[0], *task[1]))
             while len(window) >= jobs * 3:
                 _collect(window.popleft(), summary, progress)
         while window:
             _collect(window.popleft(), summary, progress)
 
 
-def _collect(item: tuple[Future, int], summary: CohortSummary, progress: _Progress) -> None:
-    fut, n = item
-    for rec in fut.result():
+def _collect(item: Future | list[SampleRecord], summary: CohortSummary,
+             progress: _Progress) -> None:
+    recs = item if isinstance(item, list) else item.result()
+    for rec in recs:
         summary.add(rec)
-    progress.step(n)
+    progress.step(len(recs))
+
+
+def _resume_base(opts, names: list[str], kb_checksum: str) -> str:
+    from dataclasses import asdict
+
+    from varmatch import __version__
+
+    return json.dumps([asdict(opts), _fingerprint(opts.clinical), sorted(names), __version__,
+                       kb_checksum], default=str, sort_keys=True)
 
 
 def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, opts,
                jobs: int | None = None, formats: str | list[str] = "json,tsv",
-               summary_only: bool = False) -> CohortSummary:
+               summary_only: bool = False, resume: bool = False) -> CohortSummary:
     """Run every sample of a samplesheet or MAF (or summarise ``*.varmatch.json`` results) and
     write per-sample outputs and the cohort summary under ``out_dir``.
 
     ``opts`` is a :class:`varmatch.pipeline.Options`: its ``tumor_type`` is the default for samples
-    without one, its ``clinical`` the MAF clinical table. Returns the :class:`CohortSummary`.
+    without one, its ``clinical`` the MAF clinical table. With ``resume``, samples whose journal
+    entry and output files match are reused (:attr:`CohortSummary.reused`). Returns the
+    :class:`CohortSummary`.
     """
+    from varmatch import kb as kbmod
     from varmatch import writers
     from varmatch.kb.oncotree import OncoTree
 
@@ -453,15 +745,44 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
     paths = [str(p) for p in samplesheet_or_maf] if isinstance(samplesheet_or_maf, list) \
         else [str(samplesheet_or_maf)]
     names = writers.parse_formats(formats) if isinstance(formats, str) else list(formats)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     kind = input_kind(paths)
-    summary = CohortSummary(out)
-    jobs = jobs or default_jobs()
+    if resume and (summary_only or kind == "results"):
+        raise UsageError("--resume reuses per-sample outputs; it does not apply with "
+                         "--summary-only or to *.varmatch.json inputs")
     tree = OncoTree.bundled()
+    _cache_resolve(tree)
     if opts.tumor_type:
         tree.resolve(opts.tumor_type)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = CohortSummary(out)
+    if not summary_only:
+        pick = next((f for f in ("html", "json", "tsv") if f in names), names[0])
+        summary.report_suffix = writers.get(pick).suffix
+    jobs = jobs or default_jobs()
     init_args = (opts, str(out), names, summary_only, logging.getLogger().level)
+    journal = Journal(out)
+    done: dict[str, dict] = {}
+    if kind != "results" and not summary_only:
+        if resume:
+            done = journal.load()
+            removed = _remove_temp_files(out / "samples")
+            if removed:
+                log.info("cohort: removed %d temporary files of an interrupted run", removed)
+        else:
+            journal.clear()
+    base = ""
+    if kind != "results":
+        k = kbmod.load(opts.kb_path) if opts.kb_path else kbmod.bundled()
+        summary.kb_version = k.manifest.version
+        base = _resume_base(opts, names, k.manifest.checksum)
+
+    def reused(sample: str, key: str) -> list[SampleRecord] | None:
+        entry = done.get(sample)
+        if entry is None or entry.get("key") != key or not _outputs_intact(entry, out / "samples"):
+            return None
+        summary.reused += 1
+        return [_record_from_json(entry["record"])]
 
     if kind == "results":
         progress = _Progress(len(paths))
@@ -479,21 +800,26 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
                     rec.sample = Path(p).name.removesuffix(".json").removesuffix(".varmatch")
                 seen_names.add(rec.sample)
                 summary.add(rec)
+                report = Path(p).with_suffix(".html")  # the sample's HTML report, if beside it
+                summary.result_links[rec.sample] = urllib.parse.quote(os.path.relpath(
+                    os.path.abspath(report if report.exists() else p), os.path.abspath(out)))
                 summary.kb_version = summary.kb_version or d.get("knowledgebase", {}).get("version", "")
             progress.step()
         progress.close()
     elif kind == "samplesheet":
-        rows = read_samplesheet(paths[0])
-        for row in rows:  # fail on a bad tumor type before running anything
-            if row.tumor_type:
-                try:
-                    tree.resolve(row.tumor_type)
-                except UsageError as exc:
-                    raise FormatError(f"sample {row.sample!r}: {exc}", paths[0], row.line) from None
+        rows = read_samplesheet(paths[0], tree)
         progress = _Progress(len(rows))
-        # one row per task: VCFs differ in size, so small tasks keep both cores busy
-        tasks = ((_do_rows, ([r],)) for r in rows)
-        _run_tasks(tasks, init_args, jobs, summary, progress)
+
+        def sheet_tasks() -> Iterator[Task]:
+            # one row per task: VCFs differ in size, so small tasks keep both cores busy
+            for r in rows:
+                if r.error:
+                    yield [_failed(r.sample, r.tumor_type, r.error)]
+                    continue
+                key = sample_key(base, r.sample, _fingerprint(r.path), r.tumor_type, r.vcf_sample)
+                yield reused(r.sample, key) or (_do_rows, ([(r, key)],))
+
+        _run_tasks(sheet_tasks(), init_args, jobs, summary, progress)
         progress.close()
     else:  # MAF: the main process streams SampleCalls, workers annotate/match/write
         from varmatch import readers
@@ -504,32 +830,66 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
             init_args = (opts, *init_args[1:])
         reader_engine = Engine(opts, None, names, True)
         progress = _Progress(None)
+        summary.replace_repeats = True
+        stream = {"stream": True} if opts.input_format == "maf" else {}
 
-        def calls() -> Iterator:
-            seen: set[str] = set()
-            for sc in reader_engine.samples(paths[0]):
+        def maf_tasks() -> Iterator[Task]:
+            source = _fingerprint(paths[0])  # taken before reading: a later change is not missed
+            seen: dict[str, str] = {}
+            batch: list = []
+            for sc in reader_engine.samples(paths[0], **stream):
                 safe = writers.safe_name(sc.sample)
-                if safe in seen:
-                    log.warning("sample %s: a sample with the same file name was already "
-                                "written; its files are overwritten", sc.sample)
-                seen.add(safe)
-                yield sc
+                if seen.get(safe, sc.sample) != sc.sample:
+                    log.warning("sample %s: a sample with the same file name (%s) was already "
+                                "written; its files are overwritten", sc.sample, seen[safe])
+                seen[safe] = sc.sample
+                key = sample_key(base, sc.sample, source)
+                ready = reused(sc.sample, key)
+                if ready is not None:
+                    yield ready
+                    continue
+                batch.append((sc, key))
+                if len(batch) >= BATCH:
+                    yield (_do_calls, (batch, paths[0]))
+                    batch = []
+            if batch:
+                yield (_do_calls, (batch, paths[0]))
 
-        tasks = ((_do_calls, (batch, paths[0])) for batch in _batched(calls(), BATCH))
-        _run_tasks(tasks, init_args, jobs, summary, progress)
+        _run_tasks(maf_tasks(), init_args, jobs, summary, progress)
         progress.close()
 
+    if kind != "results" and not summary_only:
+        journal.compact(d for d in _journal_entries(journal, summary))
     if not summary.kb_version:
-        from varmatch import kb as kbmod
-
         with contextlib.suppress(VarmatchError):
             k = kbmod.load(opts.kb_path) if opts.kb_path else kbmod.bundled()
             summary.kb_version = k.manifest.version
-    summary.seconds = time.perf_counter() - t0
     write_summary(summary)
-    log.info("cohort: %d samples (%d with actionable alterations, %d failed) in %.1f s",
-             summary.n_samples, summary.n_actionable, len(summary.failed), summary.seconds)
+    summary.seconds = time.perf_counter() - t0
+    _write_timing(summary, jobs)
+    log.info("cohort: %d samples (%d with actionable alterations, %d failed, %d reused) in %.1f s",
+             summary.n_samples, summary.n_actionable, len(summary.failed), summary.reused,
+             summary.seconds)
     return summary
+
+
+def _journal_entries(journal: Journal, summary: CohortSummary) -> Iterator[dict]:
+    """The journal entries of this cohort's samples (drops samples no longer in the input)."""
+    entries = journal.load()
+    for rec in summary.records:
+        if rec.sample in entries and not rec.error:
+            yield entries[rec.sample]
+
+
+def _write_timing(s: CohortSummary, jobs: int) -> None:
+    """``cohort.timing.json``: the run's wall-clock time and reuse counts (not deterministic, so
+    kept out of ``cohort.summary.json``)."""
+    from varmatch.writers import atomic_open
+
+    with atomic_open(s.out_dir / "cohort.timing.json") as fh:
+        json.dump({"seconds": round(s.seconds, 2), "jobs": jobs, "samples": s.n_samples,
+                   "samples_reused": s.reused, "samples_run": s.n_samples - s.reused}, fh, indent=2)
+        fh.write("\n")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -545,18 +905,36 @@ def _tsv(path: Path, header: list[str], rows: Iterable[Iterable]) -> None:
                         for c in row])
 
 
-def _alteration_rows(s: CohortSummary) -> list[tuple[str, str]]:
+def _alteration_rows(s: CohortSummary, c: dict) -> list[tuple[str, str]]:
     """(gene, alteration) keys, most frequent gene first, then most frequent alteration."""
-    return sorted(s.alteration_samples, key=lambda k: (-s.gene_samples[k[0]], k[0],
-                                                       -s.alteration_samples[k], k[1]))
+    return sorted(c["alteration"], key=lambda k: (-c["gene"][k[0]], k[0], -c["alteration"][k], k[1]))
+
+
+def summary_data(s: CohortSummary, c: dict) -> dict:
+    """The content of ``cohort.summary.json`` (deterministic: no timings)."""
+    from varmatch import RESEARCH_USE, __version__
+
+    return {
+        "varmatch_version": __version__, "knowledgebase_version": s.kb_version,
+        "disclaimer": RESEARCH_USE, "samples": s.n_samples,
+        "samples_with_pathway_alterations": sum(1 for r in s.records if r.alterations),
+        "samples_with_actionable_alterations": s.n_actionable,
+        "genes": {g: {"samples": n, "actionable": c["gene_actionable"].get(g, 0)}
+                  for g, n in c["gene"].most_common()},
+        "drugs": dict(c["drug"].most_common()),
+        "best_tier": {t: c["tier"][t] for t in sorted(c["tier"], key=lambda t: TIER_ORDER.get(t, 9))},
+        "failed": [{"sample": a, "error": e} for a, e in s.failed],
+        "trials": {r.sample: r.trials for r in s.records if r.trials},
+    }
 
 
 def write_summary(s: CohortSummary) -> list[Path]:
     """Write the cohort summary files; returns their paths."""
-    from varmatch import RESEARCH_USE, __version__
     from varmatch.writers import atomic_open
+    from varmatch.writers.cohort_html import render_cohort_html
 
     out = s.out_dir
+    c = s.counts()
     paths = [out / f"cohort.{n}" for n in ("samples.tsv", "actionable.tsv", "counts.tsv",
                                            "matrix.tsv", "summary.json", "html")]
     _tsv(paths[0], ["sample", "tumor_type", "pathway_alterations", "best_tier",
@@ -569,13 +947,13 @@ def write_summary(s: CohortSummary) -> list[Path]:
          ([r.sample, r.tumor_type, a.gene, a.alteration, a.tier, a.level, a.therapy,
            ",".join(a.drugs), a.rule, a.evidence_id] for r in s.records for a in r.actionable))
     n = max(s.n_samples, 1)
-    counts = [("gene", g, c, s.gene_actionable.get(g, 0)) for g, c in s.gene_samples.most_common()]
-    counts += [("drug", d, c, c) for d, c in s.drug_samples.most_common()]
-    counts += [("tier", t, s.tier_samples[t], s.tier_samples[t] if t in ACTIONABLE_TIERS else 0)
-               for t in sorted(s.tier_samples, key=lambda t: TIER_ORDER.get(t, 9))]
+    counts = [("gene", g, k, c["gene_actionable"].get(g, 0)) for g, k in c["gene"].most_common()]
+    counts += [("drug", d, k, k) for d, k in c["drug"].most_common()]
+    counts += [("tier", t, c["tier"][t], c["tier"][t] if t in ACTIONABLE_TIERS else 0)
+               for t in sorted(c["tier"], key=lambda t: TIER_ORDER.get(t, 9))]
     _tsv(paths[2], ["category", "name", "samples", "samples_actionable", "percent_of_cohort"],
-         ([cat, name, c, ca, f"{100 * c / n:.1f}"] for cat, name, c, ca in counts))
-    keys = _alteration_rows(s)
+         ([cat, name, k, ka, f"{100 * k / n:.1f}"] for cat, name, k, ka in counts))
+    keys = _alteration_rows(s, c)
     with atomic_open(paths[3]) as fh:
         fh.write("gene\talteration\t" + "\t".join(r.sample for r in s.records) + "\n")
         index = {k: i for i, k in enumerate(keys)}
@@ -588,154 +966,10 @@ def write_summary(s: CohortSummary) -> list[Path]:
                     cells[i][j] = t
         for (g, a), row in zip(keys, cells):
             fh.write(f"{g}\t{a}\t" + "\t".join(row) + "\n")
-    data = {
-        "varmatch_version": __version__, "knowledgebase_version": s.kb_version,
-        "disclaimer": RESEARCH_USE, "samples": s.n_samples,
-        "samples_with_pathway_alterations": sum(1 for r in s.records if r.alterations),
-        "samples_with_actionable_alterations": s.n_actionable,
-        "genes": {g: {"samples": c, "actionable": s.gene_actionable.get(g, 0)}
-                  for g, c in s.gene_samples.most_common()},
-        "drugs": dict(s.drug_samples.most_common()),
-        "best_tier": {t: s.tier_samples[t] for t in sorted(s.tier_samples,
-                                                            key=lambda t: TIER_ORDER.get(t, 9))},
-        "failed": [{"sample": a, "error": e} for a, e in s.failed],
-        "trials": {r.sample: r.trials for r in s.records if r.trials},
-        "seconds": round(s.seconds, 2),
-    }
+    data = summary_data(s, c)
     with atomic_open(paths[4]) as fh:
         json.dump(data, fh, indent=2)
         fh.write("\n")
     with atomic_open(paths[5]) as fh:
-        fh.write(render_html(s, data))
+        fh.write(render_cohort_html(s, data, c))
     return paths
-
-
-# --------------------------------------------------------------------------------------------------
-# HTML page with an oncoprint-style SVG
-TIER_COLORS = {"I": "#b2182b", "II": "#ef8a62", "III": "#67a9cf", "IV": "#bdbdbd"}
-TIER_NAMES = {"I": "Tier I (strong clinical significance)",
-              "II": "Tier II (potential clinical significance)",
-              "III": "Tier III (unknown significance / no bundled therapy evidence)",
-              "IV": "Tier IV (benign / no protein change)"}
-
-
-def oncoprint_svg(s: CohortSummary, max_samples: int = MAX_SVG_SAMPLES) -> tuple[str, int]:
-    """An inline SVG: genes as rows (most altered first), altered samples as columns sorted so
-    that co-occurring blocks line up (oncoprint order); cells coloured by the best tier. Returns
-    the SVG and the number of altered samples not drawn (beyond ``max_samples``)."""
-    esc = html.escape
-    genes = [g for g, _c in s.gene_samples.most_common()]
-    if not genes:
-        return "", 0
-    grid: dict[str, dict[str, tuple[str, list[str]]]] = {}
-    for r in s.records:
-        if not r.alterations:
-            continue
-        per: dict[str, tuple[str, list[str]]] = {}
-        for g, a, t in r.alterations:
-            best, labels = per.get(g, ("IV", []))
-            per[g] = (t if TIER_ORDER.get(t, 9) < TIER_ORDER.get(best, 9) else best, labels + [a])
-        grid[r.sample] = per
-    rank = {g: i for i, g in enumerate(genes)}
-
-    def key(sample: str) -> tuple:
-        per = grid[sample]
-        return tuple((0, TIER_ORDER.get(per[g][0], 9)) if g in per else (1, 0) for g in genes) \
-            + (sample,)
-
-    order = sorted(grid, key=key)
-    hidden = max(0, len(order) - max_samples)
-    order = order[:max_samples]
-    n = max(s.n_samples, 1)
-    label_w, pct_w, top = 90, 50, 10
-    cw = max(1.0, min(14.0, 1100.0 / max(len(order), 1)))
-    ch, gap = 18, 3
-    width = label_w + pct_w + cw * len(order) + 10
-    height = top + (ch + gap) * len(genes) + 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height}" '
-             f'viewBox="0 0 {width:.0f} {height}" role="img" '
-             f'aria-label="Oncoprint of pathway alterations by sample">',
-             "<title>Pathway alterations by sample (colour: best AMP/ASCO/CAP tier)</title>"]
-    for g in genes:
-        y = top + rank[g] * (ch + gap)
-        pct = 100 * s.gene_samples[g] / n
-        parts.append(f'<text x="{label_w - 6}" y="{y + ch - 5}" text-anchor="end" '
-                     f'font-style="italic">{esc(g)}</text>')
-        parts.append(f'<text x="{label_w + pct_w - 6}" y="{y + ch - 5}" text-anchor="end">'
-                     f"{pct:.1f}%</text>")
-        parts.append(f'<rect x="{label_w + pct_w}" y="{y}" width="{cw * len(order):.1f}" '
-                     f'height="{ch}" fill="#f0f0f0"/>')
-    for j, sample in enumerate(order):
-        x = label_w + pct_w + j * cw
-        for g, (tier, labels) in grid[sample].items():
-            y = top + rank[g] * (ch + gap)
-            tip = f"{sample}: {'; '.join(labels)} (tier {tier})"
-            parts.append(f'<rect x="{x:.2f}" y="{y}" width="{max(cw - (1 if cw > 3 else 0), 0.5):.2f}"'
-                         f' height="{ch}" fill="{TIER_COLORS.get(tier, "#999")}">'
-                         f"<title>{esc(tip)}</title></rect>")
-    parts.append("</svg>")
-    return "\n".join(parts), hidden
-
-
-def render_html(s: CohortSummary, data: dict) -> str:
-    """The self-contained cohort page (no scripts, no external resources; all text escaped)."""
-    esc = html.escape
-    svg, hidden = oncoprint_svg(s)
-    legend = "".join(f'<span class="key"><span class="sw" style="background:{c}"></span>'
-                     f"{esc(TIER_NAMES[t])}</span>" for t, c in TIER_COLORS.items())
-
-    def table(header: list[str], rows: Iterable[Iterable]) -> str:
-        head = "".join(f"<th>{esc(h)}</th>" for h in header)
-        body = "".join("<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in r) + "</tr>"
-                       for r in rows)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-    n = max(s.n_samples, 1)
-    genes = table(["gene", "samples altered", "samples actionable", "% of cohort"],
-                  [(g, c, s.gene_actionable.get(g, 0), f"{100 * c / n:.1f}")
-                   for g, c in s.gene_samples.most_common()])
-    drugs = table(["drug", "samples with a tier I/II match"], s.drug_samples.most_common())
-    tiers = table(["best tier", "samples"], data["best_tier"].items())
-    shown = [r for r in s.records if r.actionable][:500]
-    act = table(["sample", "tumor type", "actionable alterations", "best tier", "drugs"],
-                [(r.sample, r.tumor_type, "; ".join(sorted({a.alteration for a in r.actionable})),
-                  min((a.tier for a in r.actionable), key=lambda t: TIER_ORDER.get(t, 9)),
-                  ", ".join(r.drugs)) for r in shown])
-    more = s.n_actionable - len(shown)
-    failed = ""
-    if s.failed:
-        failed = "<h2>Failed samples</h2>" + table(["sample", "error"], s.failed[:200])
-    plot = svg or "<p>No pathway alteration in any sample.</p>"
-    if hidden:
-        plot += (f"<p>{hidden} further altered samples are not drawn; "
-                 "<code>cohort.matrix.tsv</code> lists every sample.</p>")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>varmatch cohort summary</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
-table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }}
-th, td {{ border: 1px solid #ccc; padding: 3px 8px; text-align: left; }}
-th {{ background: #f4f4f4; }}
-svg {{ font-size: 12px; max-width: 100%; height: auto; }}
-.key {{ margin-right: 1.5em; white-space: nowrap; }}
-.sw {{ display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: middle; }}
-.note {{ background: #fff7e6; border-left: 4px solid #f0a500; padding: 0.5em 1em; }}
-</style></head><body>
-<h1>varmatch cohort summary</h1>
-<p class="note">{esc(str(data["disclaimer"]))}</p>
-<p>{s.n_samples} samples; {data["samples_with_pathway_alterations"]} with a PI3K/AKT/mTOR-pathway
-alteration; {s.n_actionable} with an actionable (tier I/II) alteration; {len(s.failed)} failed.
-varmatch {esc(str(data["varmatch_version"]))}, knowledgebase {esc(str(s.kb_version))}.</p>
-<h2>Pathway alterations by sample</h2>
-<p>{legend}</p>
-{plot}
-<h2>Genes</h2>{genes}
-<h2>Drugs</h2>{drugs}
-<h2>Best tier per sample</h2>{tiers}
-<h2>Samples with actionable alterations</h2>{act}
-{f"<p>{more} more in <code>cohort.actionable.tsv</code>.</p>" if more > 0 else ""}
-{failed}
-</body></html>
-"""

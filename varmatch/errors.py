@@ -57,6 +57,17 @@ class AnnotationRequiredError(InputError):
     """An unannotated input where no built-in annotation is possible."""
 
 
+class OutputError(VarmatchError):
+    """An output cannot be written (permission, full disk, read-only, name too long); names the
+    path. Exit 2 like an input error: the run's data, not varmatch, is what went wrong."""
+
+    exit_code = EXIT_INPUT
+
+    def __init__(self, message: str, path: str | Path):
+        self.path = str(path)
+        super().__init__(f"{self.path}: {message}")
+
+
 class UsageError(VarmatchError):
     """Options that do not fit together, unknown names (tumor type, format)."""
 

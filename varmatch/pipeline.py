@@ -81,15 +81,16 @@ class Engine:
         self.annotator = Annotator(self.kb.pathway_genes, self.roles, opts.gtf, opts.fasta,
                                    self.kb.preferred_transcripts(), min_vaf=opts.min_vaf)
 
-    def samples(self, path: str | Path, opts: Options | None = None) -> Iterator:
-        """The :class:`~varmatch.readers.SampleCalls` of one input, read with the pathway filter."""
+    def samples(self, path: str | Path, opts: Options | None = None, **extra) -> Iterator:
+        """The :class:`~varmatch.readers.SampleCalls` of one input, read with the pathway filter;
+        ``extra`` goes to the reader (e.g. the cohort's streaming MAF hooks)."""
         o = opts or self.opts
         a = self.annotator
         return readers.read(
             path, o.input_format, sample=o.sample, include_filtered=o.include_filtered,
             genome=o.genome, clinical=o.clinical, amp_threshold=o.amp_threshold,
             del_threshold=o.del_threshold, gene_filter_for=a.gene_filter, regions_for=a.regions,
-            genes=a.read_genes, preferred=a.preferred,
+            genes=a.read_genes, preferred=a.preferred, **extra,
         )
 
     def result(self, sc, input_path: str, tumor_type: str | None = None,

@@ -15,7 +15,7 @@ import logging
 from dataclasses import replace
 
 from varmatch.eligibility import CONTEXT_GENES
-from varmatch.errors import AnnotationRequiredError, ReferenceMismatchError
+from varmatch.errors import AnnotationRequiredError, InputError, ReferenceMismatchError
 from varmatch.models import Alteration, Build, Consequence, ExcludedCall
 from varmatch.readers import RawCall, SampleCalls
 
@@ -48,12 +48,22 @@ class Annotator:
         if build not in self._dbs:
             from varmatch.annotate.transcripts import TranscriptDB
 
-            if self.gtf:
-                self._dbs[build] = TranscriptDB.from_gtf(self.gtf, self.fasta, build)
-            elif self.fasta:
-                self._dbs[build] = TranscriptDB.bundled(build).with_fasta(self.fasta)
-            else:
-                self._dbs[build] = TranscriptDB.bundled(build)
+            try:
+                if self.gtf:
+                    self._dbs[build] = TranscriptDB.from_gtf(self.gtf, self.fasta, build)
+                elif self.fasta:
+                    self._dbs[build] = TranscriptDB.bundled(build).with_fasta(self.fasta)
+                else:
+                    self._dbs[build] = TranscriptDB.bundled(build)
+            except (OSError, ValueError, KeyError, IndexError) as exc:  # a user's --gtf / --fasta
+                if not (self.gtf or self.fasta):
+                    raise
+                fasta = bool(self.fasta) and (not self.gtf or str(self.fasta) in str(exc))
+                raise InputError(
+                    f"cannot use this {'--fasta' if fasta else '--gtf'} file ({str(exc).strip()}); "
+                    + ("give a FASTA indexed with `samtools faidx`" if fasta else
+                       "give a GTF or GFF3 with 9 tab-separated columns"),
+                    self.fasta if fasta else self.gtf) from None
         return self._dbs[build]
 
     def regions(self, build: Build) -> list[tuple[str, int, int, str]]:

@@ -9,6 +9,7 @@ A new input format is one module with one ``@register`` decorator.
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,7 +85,7 @@ def head_bytes(path: Path, n: int = 65536) -> bytes:
         raise InputError("is a directory; give a file", path) from None
     except PermissionError:
         raise InputError("permission denied", path) from None
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read ({exc}); is the file complete?", path) from None
 
 
@@ -122,9 +123,13 @@ def _load_builtin_readers() -> None:
     # last.
     import importlib
 
-    for name in ("vendor", "maf", "varmatch.annotate.preannotated.annovar_table", "fusion", "cna",
-                 "hgvs_list", "table", "vcf"):
-        importlib.import_module(name if "." in name else f"varmatch.readers.{name}")
-    # a module imported earlier (vcf by cna) registers early: put the VCF sniffer, the loosest,
-    # last whatever the import order was
-    READERS["vcf"] = READERS.pop("vcf")
+    order = ("vendor", "maf", "annovar_table", "fusion", "cna", "hgvs_list", "table", "vcf")
+    for name in order:
+        package = "varmatch.annotate.preannotated" if name == "annovar_table" else "varmatch.readers"
+        importlib.import_module(f"{package}.{name}")
+    # a module imported earlier by other code registered out of turn: reorder
+    first = {m: i for i, m in enumerate(order)}
+    ranked = sorted(READERS.values(), key=lambda r: first.get(r.read.__module__.rsplit(".", 1)[-1],
+                                                              len(order)))
+    READERS.clear()
+    READERS.update((r.name, r) for r in ranked)

@@ -201,7 +201,7 @@ DISCRETE_NOTE = ("discrete GISTIC values taken as called: -2 = deep deletion, 2 
 
 
 def log2_to_cn(log2: float) -> float:
-    return 2.0 * 2.0 ** log2
+    return 2.0 * 2.0 ** min(log2, 1000.0)  # a garbage ratio (1e6) is "very high", not a crash
 
 
 def cn_alteration(gene: str, kind: AlterationType, cn: float | None, sample: str,
@@ -645,8 +645,10 @@ def cnv_from_vcf(path: Path, out: SampleCalls, include_filtered: bool = False,
     idx = samples.index(out.sample) if out.sample in samples else (0 if samples else None)
     spans = gene_spans(out.build, regions_for, genes) if out.build is not None else None
     found = False
-    line = (vcf.raw_header or "").count("\n")
-    for rec in vcf:
+    from varmatch.readers.vcf_fields import checked, header_line_count
+
+    line = header_line_count(path)
+    for rec in checked(vcf, path):  # a malformed record: FormatError naming its line
         line += 1
         alts = rec.ALT
         if not alts or alts[0] not in ("<CNV>", "<DEL>", "<DUP>") and not alts[0].startswith(

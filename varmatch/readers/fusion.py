@@ -195,8 +195,10 @@ def fusions_from_vcf(path: Path, out: SampleCalls, include_filtered: bool = Fals
     except Exception as exc:  # noqa: BLE001 - cyvcf2 raises bare Exception
         raise FormatError(f"not a readable VCF ({exc})", path, 1) from None
     pairs: dict[str, dict] = {}
-    line = (vcf.raw_header or "").count("\n")
-    for rec in vcf:
+    from varmatch.readers.vcf_fields import checked, header_line_count
+
+    line = header_line_count(path)
+    for rec in checked(vcf, path):  # a malformed record: FormatError naming its line
         line += 1
         if str(rec.INFO.get("SVTYPE") or "") != "Fusion":
             continue

@@ -38,6 +38,7 @@ Not read: normal-sample columns, validation alleles, ``Protein_position`` alone 
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import logging
@@ -273,9 +274,15 @@ def read_maf(
     gene_filter_for: Callable[[Build | None], Callable[[str, int, int], bool] | None] | None = None,
     genes: frozenset[str] | None = None,
     sample: str | None = None,
+    stream: bool = False,
     **_ignored,
 ) -> Iterator[SampleCalls]:
-    """Yield one :class:`SampleCalls` per ``Tumor_Sample_Barcode`` (only ``sample`` if given)."""
+    """Yield one :class:`SampleCalls` per ``Tumor_Sample_Barcode`` (only ``sample`` if given).
+
+    ``stream`` (cohort mode): yield each sample as soon as the next barcode starts, so a MAF sorted
+    by sample is processed while it is read. Once a sample comes back after others (an unsorted
+    MAF) this is logged and the rest is buffered as without ``stream``: the samples not yet
+    yielded, and again (complete) those yielded early that came back, follow at the end."""
     if not head_bytes(path).strip():
         raise InputError("file is empty; expected a MAF with a Hugo_Symbol ... header", path)
     tumor_types = read_clinical(clinical) if clinical else {}
@@ -284,6 +291,9 @@ def read_maf(
     by_sample: dict[str, SampleCalls] = {}
     skipped = 0
     n_rows = 0
+    current: str | None = None
+    emitted: set[str] = set()
+    again: set[str] = set()  # streamed samples that reappeared: yielded again at the end
     with open_text(path) as fh:
         header: list[str] | None = None
         col: dict[str, int] = {}
@@ -312,6 +322,18 @@ def read_maf(
                                   path, n)
             if sample and sample_id != sample:
                 continue
+            if stream and sample_id != current:
+                if current is not None and not again:  # still sorted so far
+                    yield _finished(by_sample[current], clinical, tumor_types, path)
+                    emitted.add(current)
+                current = sample_id
+                if sample_id in emitted and sample_id not in again:
+                    if not again:
+                        log.warning("%s:%d: the MAF is not sorted by Tumor_Sample_Barcode (%s "
+                                    "comes back after other samples); the rest is read before "
+                                    "samples are handed on, and those of the %d handed on already "
+                                    "that come back are redone", path, n, sample_id, len(emitted))
+                    again.add(sample_id)
             sc = by_sample.get(sample_id)
             if sc is None:
                 sc = by_sample[sample_id] = SampleCalls(
@@ -345,6 +367,13 @@ def read_maf(
                           "Tumor_Sample_Barcode, ...", path, 1)
     if n_rows == 0:
         raise FormatError("MAF has a header but no data rows", path, n + 1)
+    if stream:
+        for sid, sc in by_sample.items():
+            if sid not in emitted or sid in again:
+                yield _finished(sc, clinical, tumor_types, path)
+        log.info("%s: %d rows, %d outside pathway genes skipped, %d samples%s", path, n_rows,
+                 skipped, len(by_sample), f", {len(again)} redone (unsorted)" if again else "")
+        return
     if sample and sample not in by_sample:
         raise SampleError(f"sample {sample!r} is not a Tumor_Sample_Barcode of the MAF", path)
     unbuilt = next((s for s in by_sample.values() if s.calls and s.build is None), None)
@@ -362,6 +391,23 @@ def read_maf(
     log.info("%s: %d rows, %d outside pathway genes skipped, %d samples", path, n_rows, skipped,
              len(by_sample))
     yield from by_sample.values()
+
+
+def _finished(sc: SampleCalls, clinical: str | None, tumor_types: dict[str, str],
+              path: Path) -> SampleCalls:
+    """A copy of a streamed sample with its end-of-sample checks and notes (the reader may still
+    add rows to the original when an unsorted MAF brings the sample back)."""
+    if sc.calls and sc.build is None:
+        raise InputError(f"sample {sc.sample}: rows give coordinates but no protein change and "
+                         "the MAF has no NCBI_Build; pass --genome GRCh37 or --genome GRCh38", path)
+    notes = list(sc.notes)
+    if clinical:
+        notes.append(f"tumor type of {sc.sample} from the clinical file {Path(clinical).name}"
+                     if sc.sample in tumor_types else
+                     f"{sc.sample} is not in the clinical file {Path(clinical).name}")
+    return dataclasses.replace(sc, calls=list(sc.calls), alterations=list(sc.alterations),
+                               excluded_calls=list(sc.excluded_calls), excluded=list(sc.excluded),
+                               notes=notes)
 
 
 def _columns(header: list[str], path: Path, line: int) -> dict[str, int]:

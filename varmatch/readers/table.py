@@ -77,6 +77,10 @@ def read_table(path: Path, **_options) -> Iterator[SampleCalls]:
     for n, row in enumerate(rows, start=start + 2):
         if not row or all(not c.strip() for c in row):
             continue
+        if any("\n" in c for c in row):  # csv read an unmatched quote as one field over many lines
+            k = max(c.count("\n") for c in row) + 1
+            raise FormatError(f'an unmatched double quote (") makes one field of the next {k} lines; '
+                              "close the quote or remove it", path, n)
         if len(row) < len(header):
             row = row + [""] * (len(header) - len(row))
         cell = lambda i, row=row: row[i].strip() if i is not None and i < len(row) else ""  # noqa: E731

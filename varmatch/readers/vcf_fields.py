@@ -1,5 +1,6 @@
-"""FORMAT/INFO helpers shared by the VCF readers (small variants in ``vcf.py``, copy number in
-``cna.py``): read depth, allele fraction and genotype from whatever convention a caller wrote.
+"""FORMAT/INFO helpers and record guards shared by the VCF readers (small variants in ``vcf.py``,
+copy number in ``cna.py``, fusions in ``fusion.py``): read depth, allele fraction and genotype from
+whatever convention a caller wrote, and refuse a malformed record with its line number.
 
 Its own module so that ``vcf`` and ``cna`` both import it and neither imports the other's
 internals.
@@ -7,7 +8,13 @@ internals.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from varmatch.errors import FormatError
 
 _MISSING_INT = -2147483648  # cyvcf2's value for a missing Integer
 
@@ -100,7 +107,8 @@ def allele_support(rec, formats: set[str], idx: int | None, k: int) -> tuple[int
             alt_depth = _int(_pick(_fmt(rec, "AO", idx), k))
             if "RO" in formats:
                 ro = _int(_pick(_fmt(rec, "RO", idx), 0))
-                aos = [_int(v) for v in _fmt(rec, "AO", idx)]
+                ao = _fmt(rec, "AO", idx)
+                aos = [_int(v) for v in ao] if ao is not None else [None]
                 if ro is not None and all(v is not None for v in aos):
                     depth = ro + sum(aos)
         if alt_depth is None and {"ADT", "DPT"} & formats:
@@ -149,3 +157,83 @@ def gt_calls(rec, idx: int) -> list[int]:
 def _gt_has(rec, idx: int, allele: int) -> bool | None:
     calls = gt_calls(rec, idx)
     return (allele in calls) if calls else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Record guards shared by every pass over a VCF (small variants, copy number, fusions)
+def _stderr_size() -> int:
+    try:
+        return os.fstat(2).st_size  # a regular file inside htslib_messages(), else 0
+    except OSError:
+        return 0
+
+
+def _guard(it, path: Path, header_lines: int, line_map: list[int] | None = None):
+    k = 0
+    while True:
+        before = _stderr_size()
+        try:
+            rec = next(it)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001 - htslib errors surface as bare Exception
+            line = line_map[k] if line_map and k < len(line_map) else header_lines + k + 1
+            raise FormatError(f"malformed record ({_clean(exc)}); check its columns", path,
+                              line) from None
+        after = _stderr_size()
+        if after > before and b"[E::vcf_parse_format" in os.pread(2, after - before, before):
+            # htslib could not parse the sample columns; cyvcf2 then crashes (SIGSEGV) on any
+            # FORMAT access, so the record is refused here
+            line = line_map[k] if line_map and k < len(line_map) else header_lines + k + 1
+            raise FormatError("malformed sample columns (htslib cannot parse FORMAT/GT); check "
+                              "the record's FORMAT and sample fields", path, line)
+        if rec.CHROM.startswith("#"):  # htslib reads a repeated #CHROM (or stray #) line as a record
+            line = _repeated_chrom_line(path) or header_lines + k + 1
+            raise FormatError(f"a header line ({rec.CHROM!r}) after the #CHROM line; a VCF has "
+                              "exactly one #CHROM line, before the records: remove the repeat",
+                              path, line)
+        k += 1
+        yield rec
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    """The raw lines of a plain or gzipped file; stops quietly where the file is unreadable (the
+    callers only count lines for messages)."""
+    import gzip
+
+    with contextlib.suppress(OSError, EOFError):
+        with open(path, "rb") as probe:
+            gz = probe.read(2) == b"\x1f\x8b"
+        with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
+            yield from fh
+
+
+def _repeated_chrom_line(path: Path) -> int | None:
+    """Line number of the second ``#CHROM`` line of ``path`` (only called on that error)."""
+    import itertools
+
+    hits = (n for n, line in enumerate(_lines(path), 1) if line.startswith(b"#CHROM"))
+    chrom = list(itertools.islice(hits, 2))
+    return chrom[1] if len(chrom) == 2 else None
+
+
+def checked(vcf, path: Path) -> Iterator:
+    """The records of ``vcf`` (opened on ``path``), a malformed one raising :class:`FormatError`
+    with its line: for the second passes over a VCF (copy number, fusions)."""
+    return _guard(vcf, path, header_line_count(path))
+
+
+def header_line_count(path: Path) -> int:
+    """Lines before the first record, counted in the file (htslib's ``raw_header`` drops
+    repeated meta lines, so counting it puts record line numbers off)."""
+    n = 0
+    for line in _lines(path):
+        if not line.startswith(b"#"):
+            break
+        n += 1
+    return n
+
+
+def _clean(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else exc.__class__.__name__

@@ -45,6 +45,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
+import defusedxml.ElementTree as defused_et
+from defusedxml import DefusedXmlException
+
 from varmatch.errors import FormatError, InputError
 from varmatch.models import (
     Alteration,
@@ -108,11 +111,11 @@ def read_foundation(
     head = head_bytes(path)
     if not head.strip():
         raise InputError("file is empty; expected a FoundationOne XML report", path)
-    if re.search(rb"<!(DOCTYPE|ENTITY)", head, re.I):
+    try:  # defusedxml refuses a DTD and entities wherever they are and whatever the encoding
+        root = defused_et.parse(path, forbid_dtd=True).getroot()
+    except DefusedXmlException:
         raise FormatError("XML with a DOCTYPE/ENTITY declaration is refused (entity expansion); "
-                          "FoundationOne reports have none", path, 1)
-    try:
-        root = ET.parse(path).getroot()
+                          "FoundationOne reports have none", path, 1) from None
     except ET.ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else 1
         raise FormatError(f"not well-formed XML ({exc.msg if hasattr(exc, 'msg') else exc}); is "

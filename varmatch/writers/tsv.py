@@ -37,7 +37,18 @@ def _fmt(x) -> str:
         return f"{x:.4g}"
     if isinstance(x, bool):
         return "yes" if x else "no"
-    return str(x).replace("\t", " ").replace("\n", " ")
+    return escape(str(x))
+
+
+# every control character, and the Unicode line/paragraph separators that line readers split on
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7f, *range(0x80, 0xa0)]}
+_CONTROL |= {0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def escape(text: str) -> str:
+    """A cell that cannot split a row: tab, CR, LF and every other control character become a
+    visible backslash escape (``\\r``, ``\\x1b``), so a sample name like ``"S1\\rS2"`` stays one cell."""
+    return text.translate(_CONTROL)
 
 
 def _alt_cells(r: SampleResult, a: Alteration) -> dict:

@@ -158,7 +158,9 @@ def _open_input(results: list[SampleResult]):
     paths = {r.input_path for r in results}
     if len(paths) != 1:
         return None
-    path = Path(next(iter(paths)))
+    from varmatch.writers import SPOOLED
+
+    path = Path(SPOOLED.get(next(iter(paths)), next(iter(paths))))  # "-": the copy of stdin
     if str(path) == "-" or not path.is_file():
         return None
     if not path.name.lower().endswith(_VCF_SUFFIXES):

@@ -25,18 +25,16 @@ process VARMATCH {
     def prefix = task.ext.prefix ?: "${meta.id}"
     def tumor  = meta.tumor_type ? "--tumor-type ${meta.tumor_type}" : ''
     """
+    # --name: files and the report's sample column carry the prefix (the samplesheet name),
+    # so a cohort summary of the emitted JSON files uses the same names as the Snakemake route
     varmatch \\
         --log-format json \\
         run \\
         $vcf \\
         $tumor \\
-        --out out_varmatch \\
+        --name ${prefix} \\
+        --out . \\
         $args
-
-    # varmatch names files after the VCF's tumor column; rename them to the prefix
-    for f in out_varmatch/*.varmatch.*; do
-        mv "\$f" "${prefix}.varmatch.\${f##*.varmatch.}"
-    done
 
     cat <<-END_VERSIONS > versions.yml
     "${task.process}":

@@ -1,0 +1,135 @@
+"""Cohort MAF streaming: a sample-sorted MAF is dispatched while it is read; an unsorted MAF is
+named as such and still gives every sample complete (the real cBioPortal/Genome Nexus MAF)."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import random
+from pathlib import Path
+
+import pytest
+
+from varmatch import readers
+from varmatch.cohort import Engine, run_cohort
+from varmatch.errors import FormatError
+from varmatch.pipeline import Options
+
+REPO = Path(__file__).resolve().parents[1]
+MAF = REPO.parent / "shared" / "real_inputs" / "maf" / "genomenexus_data_mutations_extended_100.txt"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    if not MAF.exists():
+        pytest.skip(f"{MAF} is missing (../shared beside the repository)")
+    return Engine(Options(input_format="maf"), None, ["json"], True)
+
+
+def _lines() -> tuple[str, list[str]]:
+    header, *rows = MAF.read_text().splitlines(keepends=True)
+    return header, rows
+
+
+def _view(sc) -> tuple:
+    return (sc.sample, sc.build, [str(a) for a in sc.alterations], sc.excluded, sc.notes,
+            [c.variant for c in sc.calls])
+
+
+def test_sorted_maf_streams_each_sample_once(engine):
+    header, rows = _lines()
+    barcodes = [r.split("\t")[16] for r in rows]
+    assert barcodes == sorted(barcodes, key=barcodes.index)  # grouped by sample as shipped
+    streamed = [_view(sc) for sc in engine.samples(str(MAF), stream=True)]
+    whole = [_view(sc) for sc in engine.samples(str(MAF))]
+    assert streamed == whole and len(whole) == len(set(barcodes)) == 20
+
+
+def test_stream_yields_before_the_end_of_the_file(engine, tmp_path):
+    header, rows = _lines()
+    first = rows[0].split("\t")[16]
+    n_first = sum(1 for r in rows if r.split("\t")[16] == first)
+    bad = tmp_path / "bad.maf"
+    cells = rows[n_first + 1].split("\t")
+    cells[16] = ""  # an empty Tumor_Sample_Barcode further down: a format error
+    bad.write_text(header + "".join(rows[:n_first + 1]) + "\t".join(cells))
+    it = engine.samples(str(bad), stream=True)
+    assert next(it).sample == first  # handed over before the bad row is read
+    with pytest.raises(FormatError, match=f"{bad}:{n_first + 3}"):
+        next(it)
+    with pytest.raises(FormatError):  # the buffered reader reads everything first
+        next(iter(engine.samples(str(bad))))
+
+
+def test_unsorted_maf_is_named_and_every_sample_complete(engine, tmp_path, caplog):
+    header, rows = _lines()
+    shuffled = rows[:]
+    random.Random(7).shuffle(shuffled)
+    path = tmp_path / "shuffled.maf"
+    path.write_text(header + "".join(shuffled))
+    with caplog.at_level(logging.WARNING):
+        streamed = list(engine.samples(str(path), stream=True))
+    assert "not sorted by Tumor_Sample_Barcode" in caplog.text
+    last = {sc.sample: _view(sc) for sc in streamed}  # a redone sample comes again, complete
+    whole = {sc.sample: _view(sc) for sc in engine.samples(str(path))}
+    assert last == whole
+    # streaming stops once the MAF shows it is unsorted: only the few samples handed on before
+    # that are redone, not every sample
+    assert len(streamed) < 1.5 * len(whole)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_unsorted_maf_cohort_matches_the_sorted_one(tmp_path, jobs):
+    if not MAF.exists():
+        pytest.skip(f"{MAF} is missing")
+    readers._load_builtin_readers()
+    header, rows = _lines()
+    shuffled = rows[:]
+    random.Random(11).shuffle(shuffled)
+    path = tmp_path / "shuffled.maf"
+    path.write_text(header + "".join(shuffled))
+    a = run_cohort(MAF, tmp_path / "sorted", Options(tumor_type="BREAST"), jobs=jobs)
+    b = run_cohort(path, tmp_path / "shuffled", Options(tumor_type="BREAST"), jobs=jobs)
+    assert a.n_samples == b.n_samples == 20 and not a.failed and not b.failed
+
+    def table(out: Path) -> list[dict]:
+        with open(out / "cohort.samples.tsv", newline="") as fh:
+            return sorted(csv.DictReader(fh, delimiter="\t"), key=lambda r: r["sample"])
+
+    assert table(tmp_path / "sorted") == table(tmp_path / "shuffled")
+    pik3ca = [r for r in table(tmp_path / "sorted") if "PIK3CA" in r["pathway_alterations"]]
+    assert pik3ca  # the real MAF carries PIK3CA mutations
+
+
+def test_maf_resume_reuses_every_sample_until_the_maf_changes(tmp_path):
+    if not MAF.exists():
+        pytest.skip(f"{MAF} is missing")
+    maf = tmp_path / "cohort.maf"
+    maf.write_bytes(MAF.read_bytes())
+    out = tmp_path / "o"
+    first = run_cohort(maf, out, Options(tumor_type="BREAST"), jobs=1)
+    again = run_cohort(maf, out, Options(tumor_type="BREAST"), jobs=2, resume=True)
+    assert again.reused == first.n_samples == 20
+    assert [r.sample for r in again.records] == [r.sample for r in first.records]
+    maf.write_bytes(MAF.read_bytes() + b"\n")  # the MAF changed: its samples are run again
+    changed = run_cohort(maf, out, Options(tumor_type="BREAST"), jobs=1, resume=True)
+    assert changed.reused == 0 and changed.n_samples == 20
+
+
+def test_an_unknown_tumor_code_is_resolved_once(tmp_path, monkeypatch):
+    if not MAF.exists():
+        pytest.skip(f"{MAF} is missing")
+    from varmatch.kb.oncotree import OncoTree
+
+    calls = []
+    real = OncoTree._suggest
+    monkeypatch.setattr(OncoTree, "_suggest", lambda self, text: calls.append(text)
+                        or real(self, text))
+    barcodes = {ln.split("\t")[16] for ln in MAF.read_text().splitlines()[1:] if ln.strip()}
+    clinical = tmp_path / "clinical.tsv"
+    clinical.write_text("SAMPLE_ID\tONCOTREE_CODE\n"
+                        + "".join(f"{b}\tNPCX_NOT_A_CODE\n" for b in sorted(barcodes)))
+    s = run_cohort(MAF, tmp_path / "o", Options(clinical=str(clinical)), jobs=1,
+                   summary_only=True)
+    assert s.n_samples == 20 and not s.failed
+    assert calls == ["NPCX_NOT_A_CODE"]  # 20 samples, one "did you mean" search
