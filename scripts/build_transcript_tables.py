@@ -9,7 +9,12 @@ liftover, the LRG_344/LRG_724 CDS sequences) and gives compact, derived files in
   the provenance / check of each row (header comments say which source file each fact came from);
 * ``cds.fa.gz``        the CDS of each model with sequence (build independent);
 * ``genome_GRCh37.fa.gz`` / ``genome_GRCh38.fa.gz``  forward-strand genomic segments, only what the
-  annotator needs: exons +-60 bp for the LRG genes, the coding exons for KRAS and ERBB2.
+  annotator needs: exons +-60 bp for the LRG genes, the coding exons for KRAS, ERBB2, AKT2 and AKT3.
+
+AKT2 and AKT3 have no sequence in the shared data; their CDS comes from ``scripts/sources/
+lrg_extra_cds.tsv`` (transcribed from the public LRG_1391 / LRG_1396 XML records, provenance in the
+file) and is placed on the Ensembl v75 model only after the LRG exons, mapped to each build through
+the LRG's own assembly mapping, are shown to be the model's coding exons.
 
 Every derived fact is checked before it is written (CDS rebuilt from the genome segments equals the
 LRG cDNA-derived CDS, translates from M to a single terminal stop; hotspot codons) and the results
@@ -23,6 +28,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,11 +129,45 @@ def spliced_cds(m: Model, fetch) -> str:
     return seq if m.strand == "+" else revcomp(seq)
 
 
+# residues UniProt annotates on the canonical isoform (phosphorylation sites of the activation loop and
+# the hydrophobic motif) and its length: the LRG protein must carry them at these positions
+UNIPROT_FACTS = {"P31751": (481, {17: "E", 309: "T", 474: "S"}),
+                 "Q9Y243": (479, {17: "E", 305: "T", 472: "S"})}
+
+
+def check_lrg_extra(x: dict[str, str], m: Model, protein: str) -> str:
+    """Check an LRG extra against the model it is placed on; return the provenance sentence."""
+    assert protein.rstrip("*") == x["protein"], (m.gene, "CDS does not translate to the LRG protein")
+    n_aa, residues = UNIPROT_FACTS[x["uniprot"]]
+    assert len(x["protein"]) == n_aa, (m.gene, len(x["protein"]), n_aa)
+    for pos, aa in residues.items():
+        assert x["protein"][pos - 1] == aa, (m.gene, pos, aa)
+    chrom, span, other, strand = x[f"{m.build}_mapping"].split(":")
+    lrg_lo = int(span.split("-")[0])
+    o_lo, o_hi = (int(v) for v in other.split("-"))
+    assert chrom == m.chrom and strand == ("-1" if m.strand == "-" else "1"), (m.gene, m.build)
+
+    def to_genome(p: int) -> int:
+        return o_hi - (p - lrg_lo) if strand == "-1" else o_lo + (p - lrg_lo)
+
+    blocks = [tuple(sorted((to_genome(int(a)), to_genome(int(b)))))
+              for a, b in (ex.split("-") for ex in x["coding_exons_lrg"].split(","))]
+    assert blocks == m.cds_blocks(), (m.gene, m.build, blocks, m.cds_blocks())
+    return (f"CDS of {x['lrg_transcript']} ({x['refseq']}) placed on model: {len(protein) - 1} aa "
+            f"+ stop, starts M, no internal stop, == LRG protein; length and E17/"
+            f"{'/'.join(f'{aa}{p}' for p, aa in residues.items() if p != 17)} as UniProt "
+            f"{x['uniprot']}; all {len(blocks)} LRG coding exons mapped to {m.build} "
+            f"({x[f'{m.build}_mapping']}) == the model's coding exons")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default="/work/shared/data", type=Path)
     ap.add_argument("--out", default=Path(__file__).resolve().parents[1] / "varmatch" / "data",
                     type=Path)
+    ap.add_argument("--extra", default=Path(__file__).resolve().parent / "sources" /
+                    "lrg_extra_cds.tsv", type=Path,
+                    help="CDS of LRG records for genes without sequence in --shared")
     args = ap.parse_args(argv)
     d: Path = args.shared
     out: Path = args.out
@@ -159,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
             start, end = (int(x) for x in span.split("-"))
             assert end - start + 1 == len(seq), name
             slices[b].add(chrom, start, seq)
+    extra = {r["gene"]: r for r in csv.DictReader(
+        (line for line in open(args.extra) if not line.startswith("#")), delimiter="\t")}
     seg_fa = {**read_fasta(d / "sequences/KRAS_CDS_exon_segments_GRCh37_GRCh38.fa"),
               **read_fasta(d / "sequences/ERBB2_CDS_exon_segments_GRCh37_GRCh38.fa")}
 
@@ -215,12 +257,21 @@ def main(argv: list[str] | None = None) -> int:
             refseq = (msk37 if build == "GRCh37" else msk38).get(enst, "")
             if gene == "ERBB2":
                 refseq = "NM_004448.3"  # LRG_724t2, whose CDS the LRG says equals ENST00000269571
+            x = extra.get(gene)
+            if x:
+                refseq = x["refseq"]  # the RefSeq the LRG transcript is (its NCBI mapping)
             m = Model(gene, build, r["chrom"], r["strand"], tid, refseq, tid,
                       ints(r["exon_starts"]), ints(r["exon_ends"]), int(r["cds_start"]),
                       int(r["cds_end"]), int(r["cds_len"]),
-                      "cds" if gene == "ERBB2" else "none",
+                      "cds" if gene == "ERBB2" or x else "none",
                       "transcripts/ensembl75_transcript_models_GRCh37_and_lifted_GRCh38.tsv"
                       + (" (lifted)" if build == "GRCh38" else ""))
+            if x:
+                cds = x["cds"]
+                m.transcript = x["lrg_transcript"]
+                m.source += f"; CDS {x['lrg_transcript']} from scripts/sources/lrg_extra_cds.tsv"
+                cds_out[m.transcript] = (f"{m.transcript} gene={gene} refseq={refseq} "
+                                         f"source={x['source'].split(' (')[0]}", cds)
             if gene == "ERBB2":
                 cds = erbb2["LRG_724t2"][1]
                 m.transcript = "LRG_724t2"
@@ -230,24 +281,31 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"unexpected summary row {gene} {build}")
         assert sum(e - s + 1 for s, e in m.cds_blocks()) == m.cds_len, (gene, build)
         if m.sequence == "cds":
-            # place the CDS on the model; cross-check with the shared exon-segment FASTA
+            # place the CDS on the model; cross-check with the shared exon-segment FASTA, or for
+            # the LRG extras with the LRG's own exons and assembly mapping
             assert len(cds) == m.cds_len
             p = translate(cds)
             assert p[0] == "M" and p[-1] == "*" and "*" not in p[:-1]
+            x = extra.get(gene)
+            if x:
+                m.check = check_lrg_extra(x, m, p)
             pos = 0
             n_seg = 0
             for s, e in m.cds_blocks():
                 piece = cds[pos:pos + e - s + 1]
                 pos += e - s + 1
                 fwd = piece if m.strand == "+" else revcomp(piece)
-                key = f"{m.chrom}:{s}-{e}"
-                hdrs = [k for k, (h, _s) in seg_fa.items() if k == key and f"build={build}" in h]
-                assert hdrs and seg_fa[hdrs[0]][1] == fwd, (gene, build, key)
+                if not x:
+                    key = f"{m.chrom}:{s}-{e}"
+                    hdrs = [k for k, (h, _s) in seg_fa.items()
+                            if k == key and f"build={build}" in h]
+                    assert hdrs and seg_fa[hdrs[0]][1] == fwd, (gene, build, key)
                 n_seg += 1
                 slices[build].add(m.chrom, s, fwd)
-            m.check = (f"CDS placed on model: {len(p) - 1} aa + stop, starts M, no internal stop; "
-                       f"all {n_seg} "
-                       "coding-exon segments equal the shared *_CDS_exon_segments_*.fa")
+            if not x:
+                m.check = (f"CDS placed on model: {len(p) - 1} aa + stop, starts M, no internal "
+                           f"stop; all {n_seg} coding-exon segments equal the shared "
+                           "*_CDS_exon_segments_*.fa")
         if m.sequence == "none":
             m.check = ("no sequence in shared data: coordinates only (CDS length "
                        f"{m.cds_len} = {m.cds_len // 3} codons incl. stop)")
@@ -268,13 +326,30 @@ def main(argv: list[str] | None = None) -> int:
                 ("PIK3CA", 1047, "CAT"), ("PTEN", 130, "CGA"), ("PTEN", 233, "CGA"),
                 ("BRAF", 600, "GTG"), ("EGFR", 858, "CTG"), ("EGFR", 790, "ACG"),
                 ("KRAS", 12, "GGT"), ("KRAS", 13, "GGC"), ("KRAS", 61, "CAA"),
-                ("ERBB2", 310, "TCC"), ("ERBB2", 755, "TTG")]
+                ("ERBB2", 310, "TCC"), ("ERBB2", 755, "TTG"),
+                ("AKT2", 17, "GAA"), ("AKT3", 17, "GAA")]
     codon_checks = []
     for build in ("GRCh37", "GRCh38"):
         for gene, codon, want in expected:
             got, where = codon_at(gene, build, codon)
             assert got == want, (gene, build, codon, got, want)
             codon_checks.append(f"| {build} | {gene} | {codon} | {got} ({CODE[got]}) | {where} |")
+    # the extras against an independent source of GRCh37 coordinates: cancerhotspots.org v2
+    # (reference codon and genomic position of each hotspot)
+    for row in csv.DictReader(open(d / "hotspots/cancerhotspots_v2_snv_moalmanac.subset.tsv"),
+                              delimiter="\t"):
+        if row["Hugo_Symbol"] not in extra or not row["Amino_Acid_Position"].isdigit():
+            continue
+        gene, codon = row["Hugo_Symbol"], int(row["Amino_Acid_Position"])
+        got, where = codon_at(gene, "GRCh37", codon)
+        want = {c.split("/")[0].upper() for c in re.findall(r"[ACGTacgt]{3}/", row["Codon_Change"])}
+        chrom, pos = row["Genomic_Position"].split("_")[0].split(":")
+        lo, hi = (int(v) for v in where.split(":")[1].split("-"))
+        assert want == {got} and chrom == where.split(":")[0] and lo <= int(pos) <= hi, (
+            gene, codon, got, want, where, row["Genomic_Position"])
+        codon_checks.append(f"| GRCh37 | {gene} | {codon} | {got} ({CODE[got]}) | {where} "
+                            f"(cancerhotspots v2: {row['Codon_Change'].split(':')[0]} at "
+                            f"{row['Genomic_Position'].split('_')[0]}) |")
 
     # ---- genome segments: exons +- PAD for the LRG genes (merged), coding exons for KRAS/ERBB2
     out.mkdir(parents=True, exist_ok=True)
@@ -353,7 +428,8 @@ def write_md(path: Path, models: list[Model], codon_checks: list[str],
         f"* `transcripts.tsv` ({sizes.get('transcripts.tsv', 0)} B): one model per gene and build,"
         " with its source file and the check it passed in the `source` / `check` columns.",
         f"* `cds.fa.gz` ({sizes.get('cds.fa.gz', 0)} B): CDS of every model that has sequence "
-        "(LRG cDNA-derived; KRAS from LRG_344, ERBB2 from LRG_724).",
+        "(LRG cDNA-derived; KRAS from LRG_344, ERBB2 from LRG_724, AKT2 from LRG_1391, AKT3 from "
+        "LRG_1396).",
         f"* `genome_GRCh37.fa.gz` ({sizes.get('genome_GRCh37.fa.gz', 0)} B, "
         f"{seg_counts['GRCh37'][0]} segments, {seg_counts['GRCh37'][1]} bp) and "
         f"`genome_GRCh38.fa.gz` ({sizes.get('genome_GRCh38.fa.gz', 0)} B, "
@@ -361,8 +437,8 @@ def write_md(path: Path, models: list[Model], codon_checks: list[str],
         f"assembly sequence of the exons +-{PAD} bp (LRG genes; from "
         "`sequences/GRCh3{7,8}_gene_regions_from_LRG.fa`, which are the LRG sequence with the "
         "assembly diffs applied) and of the coding exons (KRAS, ERBB2; the CDS placed on the "
-        "model, "
-        "identical to `sequences/*_CDS_exon_segments_GRCh37_GRCh38.fa`).",
+        "model, identical to `sequences/*_CDS_exon_segments_GRCh37_GRCh38.fa`; AKT2, AKT3: the "
+        "LRG CDS placed on the Ensembl v75 model, see Bundled LRG sequence below).",
         "",
         "## Models",
         "| gene | build | chrom | strand | model | RefSeq | sequence | source | check |",
@@ -382,11 +458,33 @@ def write_md(path: Path, models: list[Model], codon_checks: list[str],
         "  (KRAS4B, 188 aa).",
         "* ERBB2: Ensembl v75 ENST00000269571.5 exons (GRCh38 lifted with the vcf2maf chain); CDS ="
         " LRG_724t2 = NM_004448.3 (1255 aa).",
-        "* AKT2, PIK3R1, RICTOR: RefSeq by the ENST <-> RefSeq pairs of vcf2maf's MSK isoform",
-        "  overrides (`ids/vcf2maf_isoform_overrides_at_mskcc*.subset.tsv`); AKT3's v75 canonical",
-        "  (ENST00000366539) has no RefSeq pair there, so its ENST is used as the name.",
-        "  No sequence exists for these four genes: annotation from coordinates only (plus VCF",
-        "  REF/ALT) unless the user passes --gtf/--fasta.",
+        "* PIK3R1, RICTOR: RefSeq by the ENST <-> RefSeq pairs of vcf2maf's MSK isoform",
+        "  overrides (`ids/vcf2maf_isoform_overrides_at_mskcc*.subset.tsv`). No sequence exists",
+        "  for them: annotation from coordinates only (plus VCF REF/ALT) unless the user passes",
+        "  --gtf/--fasta.",
+        "* AKT2, AKT3: Ensembl v75 models (ENST00000392038, ENST00000366539) carrying the CDS of",
+        "  LRG_1391t1 (NM_001626.6) and LRG_1396t1 (NM_005465.7); the RefSeq column names the",
+        "  transcript whose CDS is bundled. UTR exons are the v75 model's, so c.-N/c.*N positions",
+        "  follow Ensembl v75, not the RefSeq UTRs.",
+        "",
+        "## Bundled LRG sequence (AKT2, AKT3)",
+        "Source: `scripts/sources/lrg_extra_cds.tsv`, transcribed from github.com/EBI-LRG/lrg-xml",
+        "`LRG_1391.xml` (AKT2, RefSeqGene NG_012038.2, fixed transcript t1 = NM_001626.6) and",
+        "`LRG_1396.xml` (AKT3, NG_029764.2, t1 = NM_005465.7), file version",
+        "012424ef4c00272ef3268b1577fb994894f1fa6d; the repository is Apache-2.0 and LRG/RefSeqGene",
+        "records are public reference data (EMBL-EBI/NCBI). The LRG mappings: AKT2 GRCh37",
+        "19:40734224-40796265 (one mismatch, LRG 59024, in the 3' UTR) and GRCh38",
+        "19:40228317-40290358; AKT3 GRCh37 1:243649535-244019381 and GRCh38 1:243486233-243856079",
+        "(no differences). Checks run by this script (build fails otherwise): CDS length == model",
+        "CDS length; translation starts M, one terminal stop, == the LRG protein; protein length and",
+        "UniProt-annotated residues (P31751: 481 aa, E17, T309, S474; Q9Y243: 479 aa, E17, T305,",
+        "S472) - the full UniProt strings were not available offline, so this is a partial UniProt",
+        "check; every LRG coding exon mapped through the LRG assembly mapping == the model's coding",
+        "exon in both builds; codon 17 == GAA; cancerhotspots.org v2 reference codon and GRCh37",
+        "position agree (AKT3 E17: Gaa at 1:243859016). Outside this script: AKT3 CDS 1-1352 equals",
+        "an independent AKT3 mRNA copy found by exact-match search (50-nt tiles), and the",
+        "MAGI3-AKT3 breakpoint REF in ../shared/real_inputs/vcf/panel_iontorrent/moma_oca.vcf",
+        "(hg19 1:243859018 C) equals the bundled base (tests/test_annotator.py).",
         "",
         "## Codon checks (genome segment + model, transcript strand)",
         "| build | gene | codon | bases (aa) | genomic span |",

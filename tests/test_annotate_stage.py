@@ -108,8 +108,8 @@ def test_protein_names_agree_with_civic_for_every_gene_with_bundled_sequence():
         if str(ours[0].protein) != expected:
             disagree.append((gene, name, str(ours[0].protein), ours[0].hgvs_c))
     assert compared >= 90
-    # the only difference allowed: AKT3, whose sequence is not bundled (c. level only)
-    assert disagree == [("AKT3", "E17K", "None", "c.49G>A")], disagree
+    # AKT3 E17K included (LRG_1396 sequence bundled since issue 12)
+    assert disagree == [], disagree
 
 
 def test_egfr_exon20_insertion_across_the_junction_is_named_in_frame():

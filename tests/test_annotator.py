@@ -177,19 +177,52 @@ def test_splice_minus_strand_akt1():
 
 # ---- genes without bundled sequence -------------------------------------------------------------
 def test_coordinates_only_gene():
-    t = db(B37).transcript("AKT2")  # minus strand; CDS ends (c.1) at 19:40771174
-    assert t.sequence == "none" and t.name == "NM_001626.4"
-    start = one(B37, "19", 40771173, "C", "T")  # c.2: strand-aware bases from the VCF
-    assert start.hgvs_c == "c.2G>A" and start.consequence is Consequence.START_LOST
-    # a coding SNV inside exon 3: c. and exon only, no protein
-    e = t.exons[-3]
-    snv = one(B37, "19", e[1] - 10, "C", "A")
-    assert snv.protein is None and snv.hgvs_c.startswith("c.") and snv.hgvs_c.endswith("G>T")
-    assert snv.exon == 3
-    fs = one(B37, "19", e[1] - 10, "C", "CA")
+    t = db(B37).transcript("PIK3R1")  # plus strand; no sequence bundled (none found, TRANSCRIPTS.md)
+    assert t.sequence == "none" and t.name == "NM_181523.2"
+    start = one(B37, "5", t.cds_start + 1, "T", "C")  # c.2 of ATG: bases from the VCF
+    assert start.hgvs_c == "c.2T>C" and start.consequence is Consequence.START_LOST
+    # a coding SNV inside a coding exon: c. and exon only, no protein
+    i, e = next((i, e) for i, e in enumerate(t.exons) if e[0] > t.cds_start + 300)
+    snv = one(B37, "5", e[0] + 10, "C", "A")
+    assert snv.protein is None and snv.hgvs_c.startswith("c.") and snv.hgvs_c.endswith("C>A")
+    assert snv.exon == i + 1
+    fs = one(B37, "5", e[0] + 10, "C", "CA")
     assert fs.consequence is Consequence.FRAMESHIFT and fs.protein is None
-    inframe = one(B37, "19", e[1] - 10, "CAGG", "C")
-    assert inframe.consequence is Consequence.INFRAME_DELETION
+
+
+# ---- AKT2 / AKT3: LRG_1391 / LRG_1396 CDS placed on the Ensembl v75 models ------------------------
+@pytest.mark.parametrize("build,chrom,pos,gene", [
+    (B37, "1", 243859016, "AKT3"),   # cancerhotspots.org v2: AKT3 E17 Gaa at 1:243859016
+    (B38, "1", 243695714, "AKT3"),
+    (B37, "19", 40762959, "AKT2"),
+    (B38, "19", 40257052, "AKT2"),
+])
+def test_akt2_akt3_e17k(build, chrom, pos, gene):
+    t = db(build).transcript(gene)
+    assert t.sequence == "cds" and t.strand == "-"
+    alt = one(build, chrom, pos, "C", "T", gene)  # minus strand: c.49G>A, GAA -> AAA
+    assert (str(alt.protein), alt.hgvs_c, alt.consequence) == (
+        "E17K", "c.49G>A", Consequence.MISSENSE)
+    assert alt.exon == 3
+
+
+def test_akt3_bundled_base_matches_a_real_hg19_file():
+    # Oncomine (Ion Reporter) VCF: MAGI3-AKT3 breakpoint record "chr1 243859018 ... REF C", the
+    # first coding base of AKT3 exon 3 (c.47) in hg19
+    path = "../shared/real_inputs/vcf/panel_iontorrent/moma_oca.vcf"
+    rec = next(line.split("\t") for line in open(path) if "MAGI3-AKT3.M10A3_2" in line)
+    assert (rec[0], rec[1], rec[3]) == ("chr1", "243859018", "C")
+    assert ref(B37, "1", 243859018) == "C"
+    assert db(B37).transcript("AKT3").cds_end == 244006472  # c.1 (minus strand)
+
+
+def test_akt2_frameshift_names_its_protein_change():
+    # c.100del (T of codon 34, TCC): S34Pfs*19 on NM_001626.6
+    fs = one(B37, "19", 40762907, "GA", "G", "AKT2")
+    assert (fs.hgvs_c, str(fs.protein), fs.consequence) == (
+        "c.100del", "S34Pfs*19", Consequence.FRAMESHIFT)
+    with pytest.raises(ReferenceMismatchError):
+        one(B37, "19", 40762907, "GT", "G", "AKT2")  # wrong REF is caught by bundled sequence
 
 
 def test_pik3r1_msk_splice_site():
