@@ -446,30 +446,6 @@ def _remove_temp_files(samples_dir: Path) -> int:
 
 # --------------------------------------------------------------------------------------------------
 # Worker side: one engine per process, loaded once by the pool initializer
-def _cache_resolve(tree) -> None:
-    """Resolve each distinct tumor code once per process (an unknown code's "did you mean"
-    suggestion runs difflib over every OncoTree code and name). The bundled tree is shared, so
-    it is wrapped once."""
-    if getattr(tree.resolve, "varmatch_cached", False):
-        return
-    resolve = tree.resolve
-    cache: dict[str, tuple[str | None, str | None]] = {}
-
-    def cached(code: str) -> str:
-        hit = cache.get(code)
-        if hit is None:
-            try:
-                hit = cache[code] = (resolve(code), None)
-            except UsageError as exc:
-                hit = cache[code] = (None, str(exc))
-        if hit[1] is not None:
-            raise UsageError(hit[1])
-        return hit[0]
-
-    cached.varmatch_cached = True  # type: ignore[attr-defined]
-    tree.resolve = cached
-
-
 class Engine:
     """The pipeline engine (loaded once per worker) plus where and how to write results."""
 
@@ -478,7 +454,6 @@ class Engine:
 
         self.opts = opts
         self.core = Core(opts)
-        _cache_resolve(self.core.tree)
         self.out_dir = Path(out_dir) / "samples" if out_dir else None
         self.formats = formats
         self.summary_only = summary_only
@@ -750,7 +725,6 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
         raise UsageError("--resume reuses per-sample outputs; it does not apply with "
                          "--summary-only or to *.varmatch.json inputs")
     tree = OncoTree.bundled()
-    _cache_resolve(tree)
     if opts.tumor_type:
         tree.resolve(opts.tumor_type)
     out = Path(out_dir)

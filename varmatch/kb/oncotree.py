@@ -53,6 +53,9 @@ class OncoTree:
             by_name.setdefault(node.name.casefold(), []).append(node.code)
         # a name resolves only when exactly one node carries it ("Mature Teratoma" is ambiguous)
         self._by_name = {name: codes[0] for name, codes in by_name.items() if len(codes) == 1}
+        # "did you mean" per unknown text: difflib over every code and name is the slow part of
+        # resolving, and a cohort asks for the same unknown code once per sample
+        self._hints: dict[str, str] = {}
 
     # ----------------------------------------------------------------------------------------------
     @classmethod
@@ -145,7 +148,9 @@ class OncoTree:
             return found
         if text.upper() in self.aliases and self.aliases[text.upper()][0] in self._nodes:
             return self.aliases[text.upper()][0]
-        hint = self._suggest(text)
+        if text not in self._hints:
+            self._hints[text] = self._suggest(text)
+        hint = self._hints[text]
         raise UsageError(
             f"unknown OncoTree code {code!r}; "
             + (f"{hint} " if hint else "")
