@@ -133,3 +133,29 @@ def test_an_unknown_tumor_code_is_resolved_once(tmp_path, monkeypatch):
                    summary_only=True)
     assert s.n_samples == 20 and not s.failed
     assert calls == ["NPCX_NOT_A_CODE"]  # 20 samples, one "did you mean" search
+
+
+def test_maf_resume_redoes_every_sample_after_a_civic_update(tmp_path, monkeypatch):
+    """A newer CIViC layer from `varmatch kb update civic` (the user cache) changes the
+    knowledgebase the results rest on, though the bundled MANIFEST is the same: no sample is
+    reused."""
+    if not MAF.exists():
+        pytest.skip(f"{MAF} is missing")
+    from varmatch import kb as kbmod
+
+    monkeypatch.setenv("VARMATCH_CACHE_DIR", str(tmp_path / "cache"))
+    kbmod.bundled.cache_clear()
+    out = tmp_path / "o"
+    first = run_cohort(MAF, out, Options(tumor_type="BREAST"), jobs=1)
+    layer = (REPO / "knowledgebase" / "civic" / "evidence.json").read_text()
+    newer = tmp_path / "cache" / "civic" / "01-Sep-2024"
+    newer.mkdir(parents=True)
+    (newer / "evidence.json").write_text(layer.replace("2024-08-01", "2024-09-01"))
+    (tmp_path / "cache" / "civic" / "CURRENT").write_text("01-Sep-2024")
+    kbmod.bundled.cache_clear()
+    try:
+        assert kbmod.bundled().checksum != kbmod.bundled().manifest.checksum
+        again = run_cohort(MAF, out, Options(tumor_type="BREAST"), jobs=1, resume=True)
+    finally:
+        kbmod.bundled.cache_clear()
+    assert first.n_samples == again.n_samples == 20 and again.reused == 0

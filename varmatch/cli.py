@@ -393,7 +393,7 @@ def kb_list(kb_path):
     """One line per evidence row."""
     from varmatch import kb as kbmod
 
-    k = kbmod.load(kb_path) if kb_path else kbmod.bundled()
+    k = kbmod.get(kb_path)
     for ev in k.all_evidence:
         click.echo("\t".join([ev.id, str(ev.biomarker), ev.therapy, ev.direction.value,
                               ev.tumor_type, ev.kind.value, ev.level.value,
@@ -407,7 +407,7 @@ def kb_show(name, kb_path):
     """Evidence rows for a GENE or a DRUG."""
     from varmatch import kb as kbmod
 
-    k = kbmod.load(kb_path) if kb_path else kbmod.bundled()
+    k = kbmod.get(kb_path)
     key = name.lower()
     rows = [ev for ev in k.all_evidence if name.upper() in ev.biomarker.genes
             or key in ev.drugs or key in ev.partners]

@@ -747,9 +747,9 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
             journal.clear()
     base = ""
     if kind != "results":
-        k = kbmod.load(opts.kb_path) if opts.kb_path else kbmod.bundled()
+        k = kbmod.get(opts.kb_path)
         summary.kb_version = k.manifest.version
-        base = _resume_base(opts, names, k.manifest.checksum)
+        base = _resume_base(opts, names, k.checksum)  # covers a `kb update`d CIViC layer
 
     def reused(sample: str, key: str) -> list[SampleRecord] | None:
         entry = done.get(sample)
@@ -836,7 +836,7 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
         journal.compact(d for d in _journal_entries(journal, summary))
     if not summary.kb_version:
         with contextlib.suppress(VarmatchError):
-            k = kbmod.load(opts.kb_path) if opts.kb_path else kbmod.bundled()
+            k = kbmod.get(opts.kb_path)
             summary.kb_version = k.manifest.version
     write_summary(summary)
     summary.seconds = time.perf_counter() - t0

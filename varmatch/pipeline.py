@@ -75,7 +75,7 @@ class Engine:
 
     def __init__(self, opts: Options):
         self.opts = opts
-        self.kb = kbmod.load(opts.kb_path) if opts.kb_path else kbmod.bundled()
+        self.kb = kbmod.get(opts.kb_path)
         self.tree = OncoTree.bundled()
         self.roles = self.kb.gene_roles()
         self.annotator = Annotator(self.kb.pathway_genes, self.roles, opts.gtf, opts.fasta,

@@ -459,6 +459,11 @@ def bundled() -> Knowledgebase:
     return load(None)
 
 
+def get(path: str | Path | None = None) -> Knowledgebase:
+    """The knowledgebase at ``path`` (``--kb DIR``), else the bundled one (loaded once)."""
+    return load(path) if path else bundled()
+
+
 # --------------------------------------------------------------------------------------------------
 # The CIViC layer (varmatch.kb.civic maps a release; these functions load the mapped layer)
 CIVIC_ENV = "VARMATCH_CIVIC"  # "bundled" pins the bundled layer, ignoring `kb update` downloads
