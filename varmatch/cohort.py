@@ -572,6 +572,7 @@ class CohortSummary:
     seconds: float = 0.0
     reused: int = 0
     replace_repeats: bool = False  # MAF: a sample seen again replaces its first record
+    repeats: int = 0  # records replaced that way (an unsorted MAF redoes a sample)
     report_suffix: str | None = None  # the per-sample file the cohort page links to
     result_links: dict[str, str] = field(default_factory=dict)  # *.varmatch.json inputs
     _index: dict[str, int] = field(default_factory=dict, repr=False)
@@ -604,6 +605,7 @@ class CohortSummary:
             self.records.append(rec)
         else:
             self.records[i] = rec
+            self.repeats += 1
 
     def counts(self) -> dict[str, collections.Counter]:
         """Samples per gene, per gene with an actionable match, per drug, per best tier, and per
@@ -832,7 +834,10 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
         _run_tasks(maf_tasks(), init_args, jobs, summary, progress)
         progress.close()
 
-    if kind != "results" and not summary_only:
+    # one journal file without stale entries. A fresh run's journals hold one entry per sample it
+    # wrote, all current, so rewriting them (parsing every line: seconds for 10k samples) is
+    # needed only after a resume (old entries) or when an unsorted MAF redid samples
+    if kind != "results" and not summary_only and (resume or summary.repeats):
         journal.compact(d for d in _journal_entries(journal, summary))
     if not summary.kb_version:
         with contextlib.suppress(VarmatchError):

@@ -20,6 +20,7 @@ with that said. The context genes are read from every input beside the pathway g
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import replace
@@ -42,6 +43,11 @@ SUP, CON, NA = (RequirementState.SUPPORTED, RequirementState.CONTRADICTED,
 
 def concepts(requirements: Iterable[str]) -> list[str]:
     """The requirement concepts a row's free-text requirements name, in a fixed order."""
+    return list(_concepts(tuple(requirements)))
+
+
+@functools.lru_cache(maxsize=4096)  # a row's requirements are asked about for every sample
+def _concepts(requirements: tuple[str, ...]) -> tuple[str, ...]:
     text = " ; ".join(requirements)
     found = []
     if _HER2_NEG.search(text):
@@ -50,7 +56,7 @@ def concepts(requirements: Iterable[str]) -> list[str]:
         found.append("HER2-positive")
     if _HR_POS.search(text):
         found.append("HR-positive")
-    return found
+    return tuple(found)
 
 
 def _cn(a: Alteration) -> str:

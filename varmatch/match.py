@@ -146,6 +146,8 @@ def match(alterations: Iterable[Alteration], evidence: Iterable[Evidence],
     alteration is tiered); an ``all_of`` composite yields one candidate for the sample.
     """
     alts = list(alterations)
+    if not alts:
+        return []
     by_gene: dict[str, list[Alteration]] = {}
     for a in alts:
         by_gene.setdefault(a.gene, []).append(a)

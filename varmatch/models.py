@@ -7,6 +7,7 @@ one place that converts between 1- and 3-letter amino acids is here (:data:`AA3`
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -308,6 +309,12 @@ class Alteration:
     five_prime: str | None = None  # fusions: the 5' partner gene, when the caller states it
 
     def __str__(self) -> str:
+        return self.label
+
+    @functools.cached_property
+    def label(self) -> str:
+        """The alteration's name (``AKT1 p.E17K``), made once per object: tiering, matching and
+        every writer ask for it."""
         if self.type is AlterationType.MUTATION:
             if self.protein is not None:
                 return f"{self.gene} p.{self.protein}"
@@ -369,7 +376,7 @@ class EvidenceLevel(enum.Enum):
 
     @property
     def rank(self) -> int:
-        return "ABCD".index(self.value)
+        return _RANK[self]
 
     def __str__(self) -> str:
         return self.value
@@ -385,7 +392,7 @@ class Tier(enum.Enum):
 
     @property
     def rank(self) -> int:
-        return ("I", "II", "III", "IV").index(self.value)
+        return _RANK[self]
 
     def __str__(self) -> str:
         return self.value
@@ -409,7 +416,7 @@ class EvidenceKind(enum.Enum):
 
     @property
     def rank(self) -> int:
-        return list(EvidenceKind).index(self)
+        return _RANK[self]
 
     def __str__(self) -> str:
         return self.value
@@ -437,7 +444,7 @@ class MatchRung(enum.Enum):
 
     @property
     def rank(self) -> int:
-        return list(MatchRung).index(self)
+        return _RANK[self]
 
     def __str__(self) -> str:
         return self.value
@@ -507,8 +514,8 @@ class Biomarker:
             return f"{self.gene} {self.alteration_class}"
         return f"{self.gene} alteration"
 
-    @property
-    def genes(self) -> frozenset[str]:
+    @functools.cached_property
+    def genes(self) -> frozenset[str]:  # cached: the matcher asks for every row and sample
         if self.any_of or self.all_of:
             return frozenset(g for b in (*self.any_of, *self.all_of) for g in b.genes)
         return frozenset({self.gene}) if self.gene else frozenset()
@@ -641,7 +648,7 @@ class TrialMatchKind(enum.Enum):
 
     @property
     def rank(self) -> int:
-        return list(TrialMatchKind).index(self)
+        return _RANK[self]
 
     def __str__(self) -> str:
         return self.value
@@ -697,3 +704,9 @@ class SampleResult:
     civic_release: str = ""  # date of the CIViC layer used ("" when none)
     context: tuple[str, ...] = field(default=())
     trials: TrialSearch | None = None  # None: not requested (--trials)
+
+
+# position of each member in its enum's declared order (strongest / most specific first), read by
+# the ``rank`` properties: a dict lookup, where ``list(Enum).index`` rebuilt a list on every sort
+_RANK: dict[enum.Enum, int] = {m: i for e in (EvidenceLevel, Tier, EvidenceKind, MatchRung,
+                                              TrialMatchKind) for i, m in enumerate(e)}

@@ -80,6 +80,7 @@ class Engine:
         self.roles = self.kb.gene_roles()
         self.annotator = Annotator(self.kb.pathway_genes, self.roles, opts.gtf, opts.fasta,
                                    self.kb.preferred_transcripts(), min_vaf=opts.min_vaf)
+        self._tiers: dict = {}  # tier_candidate's memo: keys hold id()s of self.kb's rows
 
     def samples(self, path: str | Path, opts: Options | None = None, **extra) -> Iterator:
         """The :class:`~varmatch.readers.SampleCalls` of one input, read with the pathway filter;
@@ -101,7 +102,8 @@ class Engine:
         tumor = resolve_tumor_type(tumor_type, sc.tumor_type, self.tree, notes)
         matches = []
         if with_matches:
-            matches = tier_all(match(alterations, self.kb.all_evidence, self.roles), tumor, self.tree)
+            matches = tier_all(match(alterations, self.kb.all_evidence, self.roles), tumor, self.tree,
+                               self._tiers)
             matches = eligibility.annotate_matches(matches, sc.context)
         result = SampleResult(
             sample=sc.sample, tumor_type=tumor, tumor_type_name=self.tree.name(tumor),

@@ -136,16 +136,29 @@ def escat_tier(c: Candidate, rel: TumorRelation) -> str:
     }.get(ev.kind, "")
 
 
-def tier_candidate(c: Candidate, patient: str, tree: OncoTree) -> Match:
+def tier_candidate(c: Candidate, patient: str, tree: OncoTree, memo: dict | None = None) -> Match:
+    """``c`` tiered for ``patient``. ``memo`` (owned by a caller that keeps the knowledgebase
+    alive, e.g. one engine for a whole cohort) remembers the verdict per row, rung, tumor type
+    and alteration names: it depends on nothing else, and a cohort asks the same again and again."""
     ev = c.evidence
+    key = None
+    if memo is not None:
+        key = (id(ev), c.rung, patient, *(str(a) for a in c.alterations))
+        hit = memo.get(key)
+        if hit is not None:
+            return Match(c.alterations, ev, c.rung, *hit, sources=(ev.layer,))
     # an imported row whose disease has no OncoTree code is always another tumor type
     rel = (relation(patient, ev.tumor_type, tree, ev.population) if ev.tumor_type
            else TumorRelation.OFF_LABEL)
     level, rule = level_for_patient(ev.level, rel)
     tier = tier_of(level)
     why = explain(c, patient, rel, level, tier, rule, tree)
-    return Match(c.alterations, ev, c.rung, rel, tier, level, rule, why,
-                 oncokb_level(c, rel), escat_tier(c, rel))
+    verdict = (rel, tier, level, rule, why, oncokb_level(c, rel), escat_tier(c, rel))
+    if key is not None:
+        if len(memo) > 500_000:  # a bound, not a policy: a cohort with that many distinct pairs
+            memo.clear()
+        memo[key] = verdict
+    return Match(c.alterations, ev, c.rung, *verdict, sources=(ev.layer,))
 
 
 def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel, tier: Tier,
@@ -196,7 +209,8 @@ def explain(c: Candidate, patient: str, rel: TumorRelation, level: EvidenceLevel
     return f"{head} {rel_text}"
 
 
-def tier_all(candidates: list[Candidate], patient: str, tree: OncoTree) -> list[Match]:
+def tier_all(candidates: list[Candidate], patient: str, tree: OncoTree,
+             memo: dict | None = None) -> list[Match]:
     """Tier every candidate. Rows not tied to their biomarker (``biomarker_restricted: false``,
     e.g. a histology approval that did not select on any gene) give no biomarker level and no
     tier: a biomarker level comes only from evidence that selected on, or analysed, the
@@ -207,7 +221,7 @@ def tier_all(candidates: list[Candidate], patient: str, tree: OncoTree) -> list[
     for c in kept:
         claims.setdefault(_claim(c), []).append(c)
     kept = [c for c in kept if not any(_supersedes(o, c) for o in claims[_claim(c)])]
-    matches = [tier_candidate(c, patient, tree) for c in kept]
+    matches = [tier_candidate(c, patient, tree, memo) for c in kept]
     return sorted(qualify(merge_layers(matches)), key=Match.sort_key)
 
 
@@ -253,20 +267,22 @@ def _therapy_set(m: Match) -> frozenset[str]:
     return frozenset((*m.evidence.drugs, *m.evidence.partners))
 
 
-def _same_ground(a: Match, b: Match) -> bool:
-    return (a.evidence.tumor_type == b.evidence.tumor_type and _therapy_set(a) == _therapy_set(b)
-            and {x.key for x in a.alterations} == {x.key for x in b.alterations})
+def _ground(m: Match) -> tuple:
+    """Two matches on the same ground: same tumor type, therapies and alterations."""
+    return (m.evidence.tumor_type, _therapy_set(m), frozenset(x.key for x in m.alterations))
 
 
 def merge_layers(matches: list[Match]) -> list[Match]:
     """Fold imported matches that repeat a curated one into it; mark curated/imported conflicts."""
-    curated = [m for m in matches if m.evidence.layer == "curated"]
-    out: dict[int, Match] = {id(m): replace(m, sources=(m.evidence.layer,)) for m in matches}
+    curated: dict[tuple, list[Match]] = {}
+    for m in matches:
+        if m.evidence.layer == "curated":
+            curated.setdefault(_ground(m), []).append(m)
+    out: dict[int, Match] = {id(m): m if m.sources else replace(m, sources=(m.evidence.layer,))
+                             for m in matches}
     for imp in (m for m in matches if m.evidence.layer != "curated"):
         cites = {c.id for c in imp.evidence.citations}
-        for cur in curated:
-            if not _same_ground(cur, imp):
-                continue
+        for cur in curated.get(_ground(imp), ()):
             mine = out[id(cur)]
             if (cur.evidence.direction is imp.evidence.direction
                     and cites & {c.id for c in cur.evidence.citations} and id(imp) in out):
@@ -295,7 +311,7 @@ def qualify(matches: list[Match]) -> list[Match]:
     it from Tier I to II; rule ``+conflicting``. An imported qualifier never lowers a curated option
     (the curated row wins; see ``conflict``). Weaker or other-tumor-type qualifiers are shown only.
     """
-    against = [m for m in matches if m.evidence.direction in _AGAINST]
+    against = [(m, _therapy_set(m)) for m in matches if m.evidence.direction in _AGAINST]
     out = []
     for m in matches:
         if m.evidence.direction is not Direction.SENSITIVITY:
@@ -303,8 +319,8 @@ def qualify(matches: list[Match]) -> list[Match]:
             continue
         drugs = set(m.evidence.drugs)
         by_id: dict[str, Match] = {}  # one qualifier per row: the match on this option's alteration
-        for q in against:
-            if drugs & _therapy_set(q) and (q.evidence.id not in by_id
+        for q, therapies in against:
+            if drugs & therapies and (q.evidence.id not in by_id
                                             or set(q.alterations) & set(m.alterations)):
                 by_id[q.evidence.id] = q
         quals = tuple(by_id.values())

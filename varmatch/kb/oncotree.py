@@ -56,6 +56,9 @@ class OncoTree:
         # "did you mean" per unknown text: difflib over every code and name is the slow part of
         # resolving, and a cohort asks for the same unknown code once per sample
         self._hints: dict[str, str] = {}
+        # the tree never changes once built: tiering asks the same questions for every sample
+        self._within: dict[tuple[str, str], bool] = {}
+        self._children: dict[str, list[str]] = {}
 
     # ----------------------------------------------------------------------------------------------
     @classmethod
@@ -130,12 +133,18 @@ class OncoTree:
     def children(self, code: str) -> list[str]:
         """Direct children of ``code``, sorted."""
         target = self.resolve(code)
-        return sorted(n.code for n in self._nodes.values() if n.parent == target)
+        if target not in self._children:
+            self._children[target] = sorted(n.code for n in self._nodes.values()
+                                            if n.parent == target)
+        return list(self._children[target])
 
     def is_within(self, code: str, ancestor: str) -> bool:
         """True when ``code`` is ``ancestor`` or lies below it ('NPC' is within 'HEAD_NECK')."""
-        code, ancestor = self.resolve(code), self.resolve(ancestor)
-        return code == ancestor or ancestor in self.ancestors(code)
+        known = self._within.get((code, ancestor))
+        if known is None:
+            c, a = self.resolve(code), self.resolve(ancestor)
+            known = self._within[(code, ancestor)] = c == a or a in self.ancestors(c)
+        return known
 
     def resolve(self, code: str) -> str:
         """The canonical code for ``code`` (any case), or for a node name carried by one node.

@@ -286,6 +286,7 @@ def read_maf(
     if not head_bytes(path).strip():
         raise InputError("file is empty; expected a MAF with a Hugo_Symbol ... header", path)
     tumor_types = read_clinical(clinical) if clinical else {}
+    clinical_name = Path(clinical).name if clinical else None
     base = _anchor_lookup()
     filters: dict[Build | None, Callable[[str, int, int], bool] | None] = {}
     by_sample: dict[str, SampleCalls] = {}
@@ -308,12 +309,12 @@ def read_maf(
                 gi, si = col["Hugo_Symbol"], col["Tumor_Sample_Barcode"]
                 k = max(gi, si) + 1
                 continue
-            if not line.strip() or line.startswith("#"):
+            if line[0] == "#" or line.isspace():
                 continue
             n_rows += 1
             # Cheap look at the gene and sample before splitting the whole row
             parts = line.split("\t", k)
-            if len(parts) <= max(gi, si):
+            if len(parts) < k:
                 raise FormatError(f"row has {len(parts)} columns, the header {len(header)}; "
                                   "is the file tab-separated throughout?", path, n)
             gene, sample_id = parts[gi].strip(), parts[si].strip()
@@ -324,7 +325,7 @@ def read_maf(
                 continue
             if stream and sample_id != current:
                 if current is not None and not again:  # still sorted so far
-                    yield _finished(by_sample[current], clinical, tumor_types, path)
+                    yield _finished(by_sample[current], clinical_name, tumor_types, path)
                     emitted.add(current)
                 current = sample_id
                 if sample_id in emitted and sample_id not in again:
@@ -370,7 +371,7 @@ def read_maf(
     if stream:
         for sid, sc in by_sample.items():
             if sid not in emitted or sid in again:
-                yield _finished(sc, clinical, tumor_types, path)
+                yield _finished(sc, clinical_name, tumor_types, path)
         log.info("%s: %d rows, %d outside pathway genes skipped, %d samples%s", path, n_rows,
                  skipped, len(by_sample), f", {len(again)} redone (unsorted)" if again else "")
         return
@@ -393,7 +394,7 @@ def read_maf(
     yield from by_sample.values()
 
 
-def _finished(sc: SampleCalls, clinical: str | None, tumor_types: dict[str, str],
+def _finished(sc: SampleCalls, clinical_name: str | None, tumor_types: dict[str, str],
               path: Path) -> SampleCalls:
     """A copy of a streamed sample with its end-of-sample checks and notes (the reader may still
     add rows to the original when an unsorted MAF brings the sample back)."""
@@ -401,10 +402,10 @@ def _finished(sc: SampleCalls, clinical: str | None, tumor_types: dict[str, str]
         raise InputError(f"sample {sc.sample}: rows give coordinates but no protein change and "
                          "the MAF has no NCBI_Build; pass --genome GRCh37 or --genome GRCh38", path)
     notes = list(sc.notes)
-    if clinical:
-        notes.append(f"tumor type of {sc.sample} from the clinical file {Path(clinical).name}"
+    if clinical_name:
+        notes.append(f"tumor type of {sc.sample} from the clinical file {clinical_name}"
                      if sc.sample in tumor_types else
-                     f"{sc.sample} is not in the clinical file {Path(clinical).name}")
+                     f"{sc.sample} is not in the clinical file {clinical_name}")
     return dataclasses.replace(sc, calls=list(sc.calls), alterations=list(sc.alterations),
                                excluded_calls=list(sc.excluded_calls), excluded=list(sc.excluded),
                                notes=notes)

@@ -56,6 +56,26 @@ WRITERS: dict[str, WriterSpec] = {}
 SPOOLED: dict[str, str] = {}  # "-" -> the temp copy of stdin while a command runs (vcf re-reads it)
 
 
+class PerRow:
+    """``make(row)`` remembered per knowledgebase row object: a cohort writes the same few hundred
+    rows for thousands of samples. Keyed by ``id()`` with the row held in the entry, so an id is
+    never reused while its entry lives (a new knowledgebase gets new entries, not stale ones)."""
+
+    def __init__(self, make: Callable, limit: int = 8192):
+        self.make, self.limit = make, limit
+        self._memo: dict[int, tuple[object, object]] = {}
+
+    def __call__(self, row):
+        hit = self._memo.get(id(row))
+        if hit is not None and hit[0] is row:
+            return hit[1]
+        if len(self._memo) >= self.limit:
+            self._memo.clear()
+        value = self.make(row)
+        self._memo[id(row)] = (row, value)
+        return value
+
+
 def register(name: str, suffix: str, description: str, binary: bool = False, requires: str = ""):
     def deco(fn):
         WRITERS[name] = WriterSpec(name, suffix, fn, description, binary, requires)
@@ -244,25 +264,27 @@ def _folder_lock(out: Path):
         os.close(fd)
 
 
-def _move_set(files: list[tuple[Path, Path]], stage: Path, tag: str = "") -> None:
+def _move_set(files: list[tuple[str, str]], stage: str, tag: str = "") -> None:
     """Rename every ``(staged, target)`` pair into place, all or nothing: old targets are first
     hard-linked into ``stage`` (which also proves each can be replaced), and restored if a later
     rename fails. ``tag`` keeps the backup names of several sets in one stage folder apart."""
-    backups: list[tuple[Path, Path | None]] = []
+    backups: list[tuple[str, str | None]] = []
     for i, (_new, target) in enumerate(files):
-        if target.exists() or target.is_symlink():
-            if target.is_dir() and not target.is_symlink():
-                raise OSError(errno.EISDIR, "is a directory", str(target))
-            keep = stage / f".old{tag}-{i}"
-            try:
-                os.link(target, keep, follow_symlinks=False)
-            except OSError as exc:
-                if exc.errno not in (errno.EXDEV, errno.EMLINK, errno.ENOTSUP):
-                    raise OSError(exc.errno, exc.strerror, str(target)) from None
-                shutil.copy2(target, keep, follow_symlinks=False)
-            backups.append((target, keep))
-        else:
+        try:
+            mode = os.lstat(target).st_mode
+        except FileNotFoundError:
             backups.append((target, None))
+            continue
+        if stat.S_ISDIR(mode):
+            raise OSError(errno.EISDIR, "is a directory", str(target))
+        keep = os.path.join(stage, f".old{tag}-{i}")
+        try:
+            os.link(target, keep, follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EMLINK, errno.ENOTSUP):
+                raise OSError(exc.errno, exc.strerror, str(target)) from None
+            shutil.copy2(target, keep, follow_symlinks=False)
+        backups.append((target, keep))
     done: list[int] = []
     try:
         for i, (new, target) in enumerate(files):
@@ -303,21 +325,23 @@ def write_outputs(results: list[SampleResult], out_dir: str | Path, formats: lis
         stage = Path(tempfile.mkdtemp(prefix=".varmatch-", suffix=".tmp", dir=out))
     except OSError as exc:
         raise io_error(exc, out, "cannot create a temporary folder in the output folder") from None
+    mode = 0o666 & ~_umask()  # mkstemp-like staging makes 0600; outputs are ordinary files
+    out_s, stage_s = str(out), str(stage)  # plain strings: Path objects cost more than the I/O
     try:
         for k, (res, stem) in enumerate(zip(results, _unique_names(results), strict=True)):
-            targets = [out / f"{stem}.varmatch.{spec.suffix}" for spec in specs]
             files = []
-            for spec, target in zip(specs, targets, strict=True):
-                where = target
-                staged = stage / f"{k}.{target.name}"
+            for spec in specs:
+                name = f"{stem}.varmatch.{spec.suffix}"
+                where = target = os.path.join(out_s, name)
+                staged = os.path.join(stage_s, f"{k}.{name}")
                 with _open(staged, spec.binary) as fh:
                     spec.write([res], fh)
-                os.chmod(staged, 0o666 & ~_umask())
+                os.chmod(staged, mode)
                 files.append((staged, target))
             where = out
             with _folder_lock(out):
-                _move_set(files, stage, str(k))
-            written.extend(targets)
+                _move_set(files, stage_s, str(k))
+            written.extend(Path(t) for _s, t in files)
     except OSError as exc:
         raise io_error(exc, exc.filename if where == out and exc.filename else where) from None
     finally:

@@ -24,7 +24,7 @@ from varmatch import RESEARCH_USE, __version__
 from varmatch.models import Direction, SampleResult
 from varmatch.tiers import alteration_tier
 from varmatch.writers import register
-from varmatch.writers.json_writer import evidence_relation, regulatory_status
+from varmatch.writers.json_writer import approval_labels, evidence_relation, regulatory_status
 
 SECTION_ID = "varmatch_summary"
 COLUMNS = [
@@ -71,7 +71,7 @@ def summary_row(r: SampleResult) -> dict[str, object]:
         "therapy_matches": len(sens),
         "resistance_matches": len(res),
         "top_therapy": (f"{top.evidence.therapy} (Tier {top.tier.value}, level {top.level.value}, "
-                        f"{evidence_relation(top)} evidence, {regulatory_status(top, r.matches)})")
+                        f"{evidence_relation(top)} evidence, {regulatory_status(top, approval_labels(r.matches))})")
                        if top else "",
         "top_biomarker": "; ".join(str(a) for a in top.alterations) if top else "",
         "excluded": len(r.excluded),

@@ -7,11 +7,17 @@ Columns are stable and documented in the README. An alteration with no match sti
 from __future__ import annotations
 
 import csv
+import re
 
-from varmatch.models import Alteration, SampleResult
+from varmatch.models import Alteration, Match, SampleResult
 from varmatch.tiers import alteration_tier
-from varmatch.writers import register
-from varmatch.writers.json_writer import evidence_relation, regulatory_status, rule_id
+from varmatch.writers import PerRow, register
+from varmatch.writers.json_writer import (
+    approval_labels,
+    evidence_relation,
+    regulatory_status,
+    rule_id,
+)
 
 MATCH_COLUMNS = [
     "sample", "tumor_type", "gene", "alteration", "hgvs_c", "consequence", "transcript", "vaf",
@@ -31,6 +37,8 @@ ALTERATION_COLUMNS = [
 
 
 def _fmt(x) -> str:
+    if type(x) is str:  # the common case first
+        return x.translate(_CONTROL) if _NEEDS_ESCAPE(x) else x
     if x is None:
         return ""
     if isinstance(x, float):
@@ -43,6 +51,8 @@ def _fmt(x) -> str:
 # every control character, and the Unicode line/paragraph separators that line readers split on
 _CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7f, *range(0x80, 0xa0)]}
 _CONTROL |= {0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+# translate() looks every character up in _CONTROL; most cells need nothing, and a search is cheaper
+_NEEDS_ESCAPE = re.compile("[" + "".join(re.escape(chr(c)) for c in _CONTROL) + "]").search
 
 
 def escape(text: str) -> str:
@@ -51,13 +61,47 @@ def escape(text: str) -> str:
     return text.translate(_CONTROL)
 
 
-def _alt_cells(r: SampleResult, a: Alteration) -> dict:
-    return {
-        "sample": r.sample, "tumor_type": r.tumor_type, "gene": a.gene, "alteration": str(a),
-        "hgvs_c": a.hgvs_c, "consequence": a.consequence, "transcript": a.transcript,
-        "vaf": a.vaf, "depth": a.depth, "oncogenicity": a.oncogenicity, "hotspot": a.hotspot,
-        "flags": "; ".join(a.flags),
-    }
+_TIER_AT = MATCH_COLUMNS.index("tier")
+_FLAGS_AT = MATCH_COLUMNS.index("flags")
+
+
+def _alt_row(r: SampleResult, a: Alteration) -> list[str]:
+    """The match-table row of ``a`` with only its alteration cells filled (formatted once and
+    copied for each of its matches)."""
+    row = [""] * len(MATCH_COLUMNS)
+    cells = (r.sample, r.tumor_type, a.gene, str(a), a.hgvs_c, a.consequence,  # MATCH_COLUMNS
+             a.transcript, a.vaf, a.depth, a.oncogenicity, a.hotspot)          # before "tier"
+    for i, x in enumerate(cells):
+        row[i] = _fmt(x)
+    row[_FLAGS_AT] = _fmt("; ".join(a.flags))
+    return row
+
+
+def _evidence_cells(ev) -> tuple[str, ...]:
+    """The match-table cells that come from the knowledgebase row alone, formatted."""
+    return tuple(_fmt(x) for x in (
+        ev.direction.value, ev.therapy, ",".join(ev.drugs), ",".join(ev.partners), ev.kind.value,
+        ev.level.value, ev.tumor_type, "; ".join(ev.requirements),
+        ",".join(c.id for c in ev.citations), ev.id))
+
+
+_EVIDENCE_CELLS = PerRow(_evidence_cells)
+
+
+def _match_cells(m: Match, labels) -> list[str]:
+    """The cells of MATCH_COLUMNS from "tier" to "sources", then "requirement_status"."""
+    ev = m.evidence
+    direction, therapy, drugs, partners, kind, ev_level, ev_tumor, reqs, cites, ev_id = \
+        _EVIDENCE_CELLS(ev)
+    return [
+        m.tier.value, m.level.value, direction, therapy, drugs, partners, kind, ev_level, ev_tumor,
+        regulatory_status(m, labels), evidence_relation(m), m.rung.value, reqs, cites,
+        _fmt(rule_id(m)), _fmt(m.why), ev_id, _fmt(m.oncokb_level), _fmt(m.escat_tier),
+        _fmt("; ".join(f"{q.evidence.id} ({q.evidence.direction}, level {q.level})"
+                       for q in m.qualifiers)),
+        _fmt(",".join(m.sources or (ev.layer,))),
+        _fmt("; ".join(f"{s.requirement}: {s.status} ({s.reason})" for s in m.requirement_status)),
+    ]
 
 
 @register("tsv", "tsv", "one row per match (and per unmatched alteration), stable columns")
@@ -66,31 +110,20 @@ def write_tsv(results: list[SampleResult], fh) -> None:
     w.writerow(MATCH_COLUMNS)
     for r in results:
         matches = list(r.matches)
+        labels = approval_labels(matches)
+        cells: dict[int, list[str]] = {}  # a match that uses several alterations is formatted once
         for a in r.alterations:
+            base = _alt_row(r, a)
             used = [m for m in matches if a in m.alterations]
             if not used:
-                row = _alt_cells(r, a) | {"tier": alteration_tier(a, matches)}
-                w.writerow([_fmt(row.get(c)) for c in MATCH_COLUMNS])
+                base[_TIER_AT] = _fmt(alteration_tier(a, matches))
+                w.writerow(base)
             for m in used:
-                ev = m.evidence
-                row = _alt_cells(r, a) | {
-                    "tier": m.tier, "level": m.level, "direction": ev.direction,
-                    "therapy": ev.therapy, "drugs": ",".join(ev.drugs),
-                    "partners": ",".join(ev.partners), "evidence_kind": ev.kind,
-                    "evidence_level": ev.level, "evidence_tumor_type": ev.tumor_type,
-                    "regulatory_status": regulatory_status(m, matches),
-                    "evidence_relation": evidence_relation(m), "rung": m.rung,
-                    "requirements": "; ".join(ev.requirements),
-                    "citations": ",".join(c.id for c in ev.citations), "rule": rule_id(m),
-                    "why": m.why, "evidence_id": ev.id, "oncokb_level": m.oncokb_level,
-                    "escat_tier": m.escat_tier,
-                    "qualifiers": "; ".join(f"{q.evidence.id} ({q.evidence.direction}, level "
-                                            f"{q.level})" for q in m.qualifiers),
-                    "sources": ",".join(m.sources or (ev.layer,)),
-                    "requirement_status": "; ".join(f"{s.requirement}: {s.status} ({s.reason})"
-                                                    for s in m.requirement_status),
-                }
-                w.writerow([_fmt(row.get(c)) for c in MATCH_COLUMNS])
+                mc = cells.get(id(m))
+                if mc is None:
+                    mc = cells[id(m)] = _match_cells(m, labels)
+                w.writerow(base[:_TIER_AT] + mc[:_FLAGS_AT - _TIER_AT] + base[_FLAGS_AT:_FLAGS_AT + 1]
+                           + mc[_FLAGS_AT - _TIER_AT:])
 
 
 @register("alterations", "alterations.tsv", "the annotated alterations, one row each (input of `varmatch match`)")

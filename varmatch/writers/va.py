@@ -10,13 +10,13 @@ described by its expressions only (no id). docs/va.md lists the subset emitted.
 
 from __future__ import annotations
 
-import json
 import re
 
 from varmatch import RESEARCH_USE, __version__
 from varmatch.models import Alteration, AlterationType, Match, SampleResult
 from varmatch.vrs import allele
 from varmatch.writers import register
+from varmatch.writers.json_writer import json_text
 
 PREDICATE = {"sensitivity": "predictsSensitivityTo", "resistance": "predictsResistanceTo",
              # counter-evidence: the source looked for sensitivity and did not find it, so the
@@ -116,5 +116,4 @@ def va_document(r: SampleResult) -> dict:
 @register("va", "va.json", "GA4GH VA-Spec study statements with VRS 2.0 allele ids (docs/va.md)")
 def write_va(results: list[SampleResult], fh) -> None:
     docs = [va_document(r) for r in results]
-    json.dump(docs[0] if len(docs) == 1 else docs, fh, indent=2)
-    fh.write("\n")
+    fh.write(json_text(docs[0] if len(docs) == 1 else docs))
