@@ -291,6 +291,10 @@ def test_pik3r1_msk_splice_site():
     # Genome Nexus MAF: PIK3R1 5:67591238 TGTTTTTCAGG>- is Splice_Site (X582_splice, MSK isoform)
     alt = one(B37, "5", 67591237, "NTGTTTTTCAGG", "N")
     assert alt.consequence is Consequence.SPLICE_ACCEPTOR
+    # its last REF base is the first coding base of exon 14: the bundled base agrees
+    (row,) = [line.split("\t") for line in open(MAF100) if "\t67591238\t67591248\t" in line]
+    assert row[0] == "PIK3R1" and row[11] == "TGTTTTTCAGG"
+    assert ref(B37, "5", 67591248) == "G" and db(B37).transcript("PIK3R1").exons[13][0] == 67591248
 
 
 # ---- REF check, speed, regions ------------------------------------------------------------------
