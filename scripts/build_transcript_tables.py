@@ -9,12 +9,16 @@ liftover, the LRG_344/LRG_724 CDS sequences) and gives compact, derived files in
   the provenance / check of each row (header comments say which source file each fact came from);
 * ``cds.fa.gz``        the CDS of each model with sequence (build independent);
 * ``genome_GRCh37.fa.gz`` / ``genome_GRCh38.fa.gz``  forward-strand genomic segments, only what the
-  annotator needs: exons +-60 bp for the LRG genes, the coding exons for KRAS, ERBB2, AKT2 and AKT3.
+  annotator needs: exons +-60 bp for the LRG genes, the coding exons for KRAS, ERBB2, AKT2, AKT3
+  and PIK3R1.
 
 AKT2 and AKT3 have no sequence in the shared data; their CDS comes from ``scripts/sources/
 lrg_extra_cds.tsv`` (transcribed from the public LRG_1391 / LRG_1396 XML records, provenance in the
 file) and is placed on the Ensembl v75 model only after the LRG exons, mapped to each build through
-the LRG's own assembly mapping, are shown to be the model's coding exons.
+the LRG's own assembly mapping, are shown to be the model's coding exons. PIK3R1 (no LRG exists) takes
+its CDS from ``scripts/sources/genome_slice_cds.tsv``: spliced from a public GRCh38 chr5 slice along the
+GRCh38 model's coding exons, it must translate to the full UniProt protein and is placed on the GRCh37
+model only if every coding-exon length agrees.
 
 Every derived fact is checked before it is written (CDS rebuilt from the genome segments equals the
 LRG cDNA-derived CDS, translates from M to a single terminal stop; hotspot codons) and the results
@@ -160,6 +164,30 @@ def check_lrg_extra(x: dict[str, str], m: Model, protein: str) -> str:
             f"({x[f'{m.build}_mapping']}) == the model's coding exons")
 
 
+UNIPROT_LENGTH = {"P27986": 724}
+
+
+def check_slice_extra(x: dict[str, str], m: Model, protein: str) -> str:
+    """Check a genome-slice CDS against the model it is placed on; return the provenance sentence."""
+    assert protein.rstrip("*") == x["protein"], (m.gene, m.build, "CDS does not translate to UniProt")
+    assert len(x["protein"]) == UNIPROT_LENGTH[x["uniprot"]], (m.gene, len(x["protein"]))
+    blocks = [tuple(int(v) for v in b.split("-")) for b in x["GRCh38_coding_blocks"].split(",")]
+    slice_build, chrom, span = x["slice"].split(":")
+    lo, hi = (int(v) for v in span.split("-"))
+    assert chrom == m.chrom and lo <= blocks[0][0] and blocks[-1][1] <= hi, (m.gene, x["slice"])
+    ours = sorted(m.cds_blocks())
+    if m.build == slice_build:
+        assert blocks == ours, (m.gene, m.build, blocks, ours)
+        placed = f"spliced from the {slice_build} slice {x['slice']} along this model's coding exons"
+    else:
+        assert [e - s for s, e in blocks] == [e - s for s, e in ours], (m.gene, m.build)
+        placed = (f"placed on this model: all {len(ours)} coding-exon lengths == those of the "
+                  f"{slice_build} model it was spliced along")
+    return (f"CDS of {x['transcript']} (= MANE {x['refseq']}) {placed}: {len(protein) - 1} aa + "
+            f"stop, starts M, no internal stop, == UniProt {x['uniprot']} (all "
+            f"{len(x['protein'])} aa)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default="/work/shared/data", type=Path)
@@ -168,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--extra", default=Path(__file__).resolve().parent / "sources" /
                     "lrg_extra_cds.tsv", type=Path,
                     help="CDS of LRG records for genes without sequence in --shared")
+    ap.add_argument("--slices", default=Path(__file__).resolve().parent / "sources" /
+                    "genome_slice_cds.tsv", type=Path,
+                    help="CDS cut from public genome slices for genes without sequence in --shared")
     args = ap.parse_args(argv)
     d: Path = args.shared
     out: Path = args.out
@@ -201,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
             slices[b].add(chrom, start, seq)
     extra = {r["gene"]: r for r in csv.DictReader(
         (line for line in open(args.extra) if not line.startswith("#")), delimiter="\t")}
+    slice_extra = {r["gene"]: r for r in csv.DictReader(
+        (line for line in open(args.slices) if not line.startswith("#")), delimiter="\t")}
     seg_fa = {**read_fasta(d / "sequences/KRAS_CDS_exon_segments_GRCh37_GRCh38.fa"),
               **read_fasta(d / "sequences/ERBB2_CDS_exon_segments_GRCh37_GRCh38.fa")}
 
@@ -258,12 +291,15 @@ def main(argv: list[str] | None = None) -> int:
             if gene == "ERBB2":
                 refseq = "NM_004448.3"  # LRG_724t2, whose CDS the LRG says equals ENST00000269571
             x = extra.get(gene)
-            if x:
-                refseq = x["refseq"]  # the RefSeq the LRG transcript is (its NCBI mapping)
+            sx = slice_extra.get(gene)
+            if x or sx:
+                # the RefSeq the LRG transcript is (its NCBI mapping), or the MANE RefSeq of the
+                # Ensembl transcript whose CDS was cut from the genome slice
+                refseq = (x or sx)["refseq"]
             m = Model(gene, build, r["chrom"], r["strand"], tid, refseq, tid,
                       ints(r["exon_starts"]), ints(r["exon_ends"]), int(r["cds_start"]),
                       int(r["cds_end"]), int(r["cds_len"]),
-                      "cds" if gene == "ERBB2" or x else "none",
+                      "cds" if gene == "ERBB2" or x or sx else "none",
                       "transcripts/ensembl75_transcript_models_GRCh37_and_lifted_GRCh38.tsv"
                       + (" (lifted)" if build == "GRCh38" else ""))
             if x:
@@ -272,6 +308,12 @@ def main(argv: list[str] | None = None) -> int:
                 m.source += f"; CDS {x['lrg_transcript']} from scripts/sources/lrg_extra_cds.tsv"
                 cds_out[m.transcript] = (f"{m.transcript} gene={gene} refseq={refseq} "
                                          f"source={x['source'].split(' (')[0]}", cds)
+            if sx:
+                cds = sx["cds"]
+                m.source += (f"; CDS {sx['transcript']} from scripts/sources/genome_slice_cds.tsv "
+                             f"({sx['slice']} of {sx['source'].split(' (')[0]})")
+                cds_out[m.transcript] = (f"{m.transcript} gene={gene} refseq={refseq} source="
+                                         f"{sx['source'].split(' (')[0]}", cds)
             if gene == "ERBB2":
                 cds = erbb2["LRG_724t2"][1]
                 m.transcript = "LRG_724t2"
@@ -287,22 +329,25 @@ def main(argv: list[str] | None = None) -> int:
             p = translate(cds)
             assert p[0] == "M" and p[-1] == "*" and "*" not in p[:-1]
             x = extra.get(gene)
+            sx = slice_extra.get(gene)
             if x:
                 m.check = check_lrg_extra(x, m, p)
+            if sx:
+                m.check = check_slice_extra(sx, m, p)
             pos = 0
             n_seg = 0
             for s, e in m.cds_blocks():
                 piece = cds[pos:pos + e - s + 1]
                 pos += e - s + 1
                 fwd = piece if m.strand == "+" else revcomp(piece)
-                if not x:
+                if not x and not sx:
                     key = f"{m.chrom}:{s}-{e}"
                     hdrs = [k for k, (h, _s) in seg_fa.items()
                             if k == key and f"build={build}" in h]
                     assert hdrs and seg_fa[hdrs[0]][1] == fwd, (gene, build, key)
                 n_seg += 1
                 slices[build].add(m.chrom, s, fwd)
-            if not x:
+            if not x and not sx:
                 m.check = (f"CDS placed on model: {len(p) - 1} aa + stop, starts M, no internal "
                            f"stop; all {n_seg} coding-exon segments equal the shared "
                            "*_CDS_exon_segments_*.fa")
@@ -327,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
                 ("BRAF", 600, "GTG"), ("EGFR", 858, "CTG"), ("EGFR", 790, "ACG"),
                 ("KRAS", 12, "GGT"), ("KRAS", 13, "GGC"), ("KRAS", 61, "CAA"),
                 ("ERBB2", 310, "TCC"), ("ERBB2", 755, "TTG"),
-                ("AKT2", 17, "GAA"), ("AKT3", 17, "GAA")]
+                ("AKT2", 17, "GAA"), ("AKT3", 17, "GAA"),
+                ("PIK3R1", 376, "GGA"), ("PIK3R1", 564, "AAC")]
     codon_checks = []
     for build in ("GRCh37", "GRCh38"):
         for gene, codon, want in expected:
@@ -338,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     # (reference codon and genomic position of each hotspot)
     for row in csv.DictReader(open(d / "hotspots/cancerhotspots_v2_snv_moalmanac.subset.tsv"),
                               delimiter="\t"):
-        if row["Hugo_Symbol"] not in extra or not row["Amino_Acid_Position"].isdigit():
+        if (row["Hugo_Symbol"] not in {**extra, **slice_extra}
+                or not row["Amino_Acid_Position"].isdigit()):
             continue
         gene, codon = row["Hugo_Symbol"], int(row["Amino_Acid_Position"])
         got, where = codon_at(gene, "GRCh37", codon)
@@ -347,9 +394,10 @@ def main(argv: list[str] | None = None) -> int:
         lo, hi = (int(v) for v in where.split(":")[1].split("-"))
         assert want == {got} and chrom == where.split(":")[0] and lo <= int(pos) <= hi, (
             gene, codon, got, want, where, row["Genomic_Position"])
-        codon_checks.append(f"| GRCh37 | {gene} | {codon} | {got} ({CODE[got]}) | {where} "
-                            f"(cancerhotspots v2: {row['Codon_Change'].split(':')[0]} at "
-                            f"{row['Genomic_Position'].split('_')[0]}) |")
+        line = (f"| GRCh37 | {gene} | {codon} | {got} ({CODE[got]}) | {where} (cancerhotspots v2: "
+                f"{row['Codon_Change'].split(':')[0]} at {row['Genomic_Position'].split('_')[0]}) |")
+        if line not in codon_checks:  # one row per variant amino acid in the file
+            codon_checks.append(line)
 
     # ---- genome segments: exons +- PAD for the LRG genes (merged), coding exons for KRAS/ERBB2
     out.mkdir(parents=True, exist_ok=True)
@@ -429,7 +477,7 @@ def write_md(path: Path, models: list[Model], codon_checks: list[str],
         " with its source file and the check it passed in the `source` / `check` columns.",
         f"* `cds.fa.gz` ({sizes.get('cds.fa.gz', 0)} B): CDS of every model that has sequence "
         "(LRG cDNA-derived; KRAS from LRG_344, ERBB2 from LRG_724, AKT2 from LRG_1391, AKT3 from "
-        "LRG_1396).",
+        "LRG_1396; PIK3R1 cut from a GRCh38 genome slice, see below).",
         f"* `genome_GRCh37.fa.gz` ({sizes.get('genome_GRCh37.fa.gz', 0)} B, "
         f"{seg_counts['GRCh37'][0]} segments, {seg_counts['GRCh37'][1]} bp) and "
         f"`genome_GRCh38.fa.gz` ({sizes.get('genome_GRCh38.fa.gz', 0)} B, "
@@ -438,7 +486,8 @@ def write_md(path: Path, models: list[Model], codon_checks: list[str],
         "`sequences/GRCh3{7,8}_gene_regions_from_LRG.fa`, which are the LRG sequence with the "
         "assembly diffs applied) and of the coding exons (KRAS, ERBB2; the CDS placed on the "
         "model, identical to `sequences/*_CDS_exon_segments_GRCh37_GRCh38.fa`; AKT2, AKT3: the "
-        "LRG CDS placed on the Ensembl v75 model, see Bundled LRG sequence below).",
+        "LRG CDS placed on the Ensembl v75 model, see Bundled LRG sequence below; PIK3R1: the "
+        "genome-slice CDS placed on the Ensembl v75 model, see Bundled genome-slice sequence).",
         "",
         "## Models",
         "| gene | build | chrom | strand | model | RefSeq | sequence | source | check |",
@@ -458,10 +507,14 @@ def write_md(path: Path, models: list[Model], codon_checks: list[str],
         "  (KRAS4B, 188 aa).",
         "* ERBB2: Ensembl v75 ENST00000269571.5 exons (GRCh38 lifted with the vcf2maf chain); CDS ="
         " LRG_724t2 = NM_004448.3 (1255 aa).",
-        "* PIK3R1, RICTOR: RefSeq by the ENST <-> RefSeq pairs of vcf2maf's MSK isoform",
-        "  overrides (`ids/vcf2maf_isoform_overrides_at_mskcc*.subset.tsv`). No sequence exists",
-        "  for them: annotation from coordinates only (plus VCF REF/ALT) unless the user passes",
+        "* RICTOR: RefSeq by the ENST <-> RefSeq pairs of vcf2maf's MSK isoform overrides",
+        "  (`ids/vcf2maf_isoform_overrides_at_mskcc*.subset.tsv`). No verifiable sequence was found",
+        "  for it: annotation from coordinates only (plus VCF REF/ALT) unless the user passes",
         "  --gtf/--fasta.",
+        "* PIK3R1: Ensembl v75 model ENST00000521381 (the MSK isoform) carrying its own CDS, cut",
+        "  from a GRCh38 genome slice; the RefSeq column names NM_181523.3, its MANE Select pair",
+        "  (`ids/vcf2maf_isoform_overrides_mane_grch38.subset.tsv`); MSK's GRCh37 overrides name",
+        "  NM_181523.2 for the same ENST. UTR exons are the v75 model's.",
         "* AKT2, AKT3: Ensembl v75 models (ENST00000392038, ENST00000366539) carrying the CDS of",
         "  LRG_1391t1 (NM_001626.6) and LRG_1396t1 (NM_005465.7); the RefSeq column names the",
         "  transcript whose CDS is bundled. UTR exons are the v75 model's, so c.-N/c.*N positions",
@@ -485,6 +538,31 @@ def write_md(path: Path, models: list[Model], codon_checks: list[str],
         "an independent AKT3 mRNA copy found by exact-match search (50-nt tiles), and the",
         "MAGI3-AKT3 breakpoint REF in ../shared/real_inputs/vcf/panel_iontorrent/moma_oca.vcf",
         "(hg19 1:243859018 C) equals the bundled base (tests/test_annotator.py).",
+        "",
+        "## Bundled genome-slice sequence (PIK3R1)",
+        "Source: `scripts/sources/genome_slice_cds.tsv`: the CDS of ENST00000521381 spliced along",
+        "the GRCh38 model's 15 coding exons from github.com/hartwigmedical/hmftools",
+        "`pave-reverse/src/test/resources/tinygenome/chr5_part_68.txt` (GRCh38 chr5",
+        "68,000,000-68,999,999, one character per base; snapshot",
+        "f292edd581861da29c88ba0e93be92143e5fec9b, file last changed in",
+        "2f379fccf87bda00420c20faf0ef7523f2c0a714). The repository is GPL-3.0; the content is",
+        "GRCh38 reference sequence (public). No LRG exists for PIK3R1. Checks run by this script",
+        "(build fails otherwise): CDS length == model CDS length (2175); translation starts M, one",
+        "terminal stop, == UniProt P27986 over all 724 aa (the full sequence, version 2, is in the",
+        "source file with where it was found; it also equals the Ensembl translation of",
+        "ENST00000521381 in the same hmftools commit); the coding blocks the CDS was spliced along",
+        "== the GRCh38 model's; every GRCh37 coding-exon length == the GRCh38 one; codons 376 (GGA)",
+        "and 564 (AAC) in both builds; cancerhotspots.org v2 reference codon and GRCh37 position of",
+        "every PIK3R1 hotspot in the file (R348, G376, K379, Y452, D560, N564, K567). Checked outside this",
+        "script when it was made: every internal coding-exon boundary of the slice reads AG...GT;",
+        "the hmftools Ensembl exon table for ENST00000521381 (GRCh38) has the same coding exons and",
+        "CDS bounds as the lifted v75 model (only the first, non-coding exon start differs); all 30",
+        "PIK3R1 coding REF alleles of the real hg19 Oncomine VCF",
+        "(`real_inputs/vcf/panel_iontorrent/moma_oca.vcf`, up to 31 bp long) equal the CDS placed",
+        "on the GRCh37 model (tests/test_annotator.py); an independent hg19 snippet",
+        "(chr5:67590887-67591126, a reference string in a public script found by exact-match search,",
+        "index file id 19841864474; 151 coding bases) agrees base for base, its AG acceptor at the",
+        "exon start included.",
         "",
         "## Codon checks (genome segment + model, transcript strand)",
         "| build | gene | codon | bases (aa) | genomic span |",

@@ -177,17 +177,79 @@ def test_splice_minus_strand_akt1():
 
 # ---- genes without bundled sequence -------------------------------------------------------------
 def test_coordinates_only_gene():
-    t = db(B37).transcript("PIK3R1")  # plus strand; no sequence bundled (none found, TRANSCRIPTS.md)
-    assert t.sequence == "none" and t.name == "NM_181523.2"
-    start = one(B37, "5", t.cds_start + 1, "T", "C")  # c.2 of ATG: bases from the VCF
+    t = db(B37).transcript("RICTOR")  # minus strand; no sequence bundled (none found, TRANSCRIPTS.md)
+    assert t.sequence == "none" and t.name == "NM_152756.3"
+    start = one(B37, "5", t.cds_end - 1, "A", "G")  # c.2 of ATG (T>C): bases from the VCF
     assert start.hgvs_c == "c.2T>C" and start.consequence is Consequence.START_LOST
-    # a coding SNV inside a coding exon: c. and exon only, no protein
-    i, e = next((i, e) for i, e in enumerate(t.exons) if e[0] > t.cds_start + 300)
-    snv = one(B37, "5", e[0] + 10, "C", "A")
-    assert snv.protein is None and snv.hgvs_c.startswith("c.") and snv.hgvs_c.endswith("C>A")
-    assert snv.exon == i + 1
-    fs = one(B37, "5", e[0] + 10, "C", "CA")
+    # cancerhotspots.org v2: RICTOR S1101, codon tCg/tTg at 5:38950648 (and tcG/tcA at 38950647):
+    # c. and exon from coordinates, but no protein change without sequence
+    snv = one(B37, "5", 38950648, "G", "A")
+    assert (snv.hgvs_c, snv.protein, snv.exon) == ("c.3302C>T", None, 31)
+    assert one(B37, "5", 38950647, "C", "T").hgvs_c == "c.3303G>A"
+    fs = one(B37, "5", 38950648, "G", "GA")
     assert fs.consequence is Consequence.FRAMESHIFT and fs.protein is None
+
+
+# ---- PIK3R1: CDS of ENST00000521381 cut from a GRCh38 genome slice, placed on both builds --------
+MOMA = "../shared/real_inputs/vcf/panel_iontorrent/moma_oca.vcf"
+MAF100 = "../shared/real_inputs/maf/genomenexus_data_mutations_extended_100.txt"
+
+
+def test_pik3r1_frameshift_from_a_real_maf_names_its_protein_change():
+    # Genome Nexus MSK MAF, P-0000055-T01-IM3: 5:67589575-67589576 insertion of A, which MSK
+    # annotates c.1344dupA / p.L449Ifs*3 on ENST00000521381 (NM_181523.2)
+    rows = [line.rstrip("\n").split("\t") for line in open(MAF100)]
+    col = {name: i for i, name in enumerate(rows[0])}
+    (row,) = [r for r in rows[1:] if r[0] == "PIK3R1" and r[col["Variant_Type"]] == "INS"]
+    pos = int(row[col["Start_Position"]])
+    assert (pos, row[col["Tumor_Seq_Allele2"]]) == (67589575, "A")
+    anchor = ref(B37, "5", pos)
+    fs = one(B37, "5", pos, anchor, anchor + "A")
+    assert db(B37).transcript("PIK3R1").sequence == "cds"
+    assert (fs.hgvs_c, str(fs.protein), fs.consequence) == (
+        "c.1344dup", "L449Ifs*3", Consequence.FRAMESHIFT)
+    assert row[col["HGVSp_Short"]] == "p." + str(fs.protein)
+    assert row[col["HGVSc"]].split(":")[1].startswith(fs.hgvs_c)
+
+
+def test_pik3r1_bundled_bases_match_every_coding_ref_of_a_real_hg19_file():
+    # Oncomine (Ion Reporter) hotspot VCF, hg19: every PIK3R1 record whose REF lies in the CDS
+    t = db(B37).transcript("PIK3R1")
+    coding = [(s, e) for s, e in t.exons if e >= t.cds_start and s <= t.cds_end]
+    checked = 0
+    for line in open(MOMA):
+        f = line.split("\t")
+        if line.startswith("#") or f[0] != "chr5" or f[4].startswith("<"):
+            continue
+        pos, r = int(f[1]), f[3]
+        if any(s <= pos and pos + len(r) - 1 <= min(e, t.cds_end) for s, e in coding):
+            assert ref(B37, "5", pos, pos + len(r) - 1) == r, (pos, r)
+            checked += 1
+    assert checked >= 25  # up to 31 bp REFs over exons 9-14
+    # one of them: COSM1069608, REF ATGAACAGCATTAAACCAGACCTTATCCAGC at 67591094 (N564 region)
+    assert ref(B37, "5", 67591094, 67591124) == "ATGAACAGCATTAAACCAGACCTTATCCAGC"
+
+
+@pytest.mark.parametrize("build,pos,r,a,protein,hgvs_c", [
+    # cancerhotspots.org v2: G376 Gga/Aga at 5:67589138, N564 Aac/Gac at 5:67591097 (GRCh37)
+    (B37, 67589138, "G", "A", "G376R", "c.1126G>A"),
+    (B37, 67591097, "A", "G", "N564D", "c.1690A>G"),
+    (B38, 68293310, "G", "A", "G376R", "c.1126G>A"),
+    (B38, 68295269, "A", "G", "N564D", "c.1690A>G"),
+])
+def test_pik3r1_hotspots_both_builds(build, pos, r, a, protein, hgvs_c):
+    alt = one(build, "5", pos, r, a, "PIK3R1")
+    assert (str(alt.protein), alt.hgvs_c, alt.consequence, alt.transcript) == (
+        protein, hgvs_c, Consequence.MISSENSE, "NM_181523.3")
+    with pytest.raises(ReferenceMismatchError):
+        one(build, "5", pos, "T", "C", "PIK3R1")  # a wrong REF is now caught
+
+
+def test_pik3r1_synonymous_is_named_from_sequence():
+    # the VEP record the silent-call test used while PIK3R1 had no sequence: c.345C>T is L115=
+    syn = one(B37, "5", 67569228, "C", "T", "PIK3R1")
+    assert (syn.hgvs_c, str(syn.protein), syn.consequence) == (
+        "c.345C>T", "L115=", Consequence.SYNONYMOUS)
 
 
 # ---- AKT2 / AKT3: LRG_1391 / LRG_1396 CDS placed on the Ensembl v75 models ------------------------
@@ -229,6 +291,10 @@ def test_pik3r1_msk_splice_site():
     # Genome Nexus MAF: PIK3R1 5:67591238 TGTTTTTCAGG>- is Splice_Site (X582_splice, MSK isoform)
     alt = one(B37, "5", 67591237, "NTGTTTTTCAGG", "N")
     assert alt.consequence is Consequence.SPLICE_ACCEPTOR
+    # its last REF base is the first coding base of exon 14: the bundled base agrees
+    (row,) = [line.split("\t") for line in open(MAF100) if "\t67591238\t67591248\t" in line]
+    assert row[0] == "PIK3R1" and row[11] == "TGTTTTTCAGG"
+    assert ref(B37, "5", 67591248) == "G" and db(B37).transcript("PIK3R1").exons[13][0] == 67591248
 
 
 # ---- REF check, speed, regions ------------------------------------------------------------------

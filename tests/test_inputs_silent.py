@@ -223,20 +223,20 @@ def test_gene_regions_cover_every_pathway_gene_on_both_builds():
 
 # ---- genes without bundled sequence: the file's own annotation for synonymous calls ------------
 def test_synonymous_call_in_a_gene_without_sequence_keeps_the_files_annotation(tmp_path):
-    # PIK3R1 has coordinates but no bundled sequence, so the model calls any coding change
+    # RICTOR has coordinates but no bundled sequence, so the model calls any coding change
     # "protein_altering_variant". Before, that overrode VEP's synonymous_variant and the call was
-    # matched as a PIK3R1 mutation; now the file's annotation stands and the call is excluded.
-    # (This used AKT2 until its LRG_1391 sequence was bundled; the bundled base then showed the
-    # record's REF to be wrong for GRCh37.)
+    # matched as a mutation; now the file's annotation stands and the call is excluded.
+    # (This used AKT2, then PIK3R1, until their sequence was bundled.) The record is the
+    # synonymous S1101S of cancerhotspots.org v2 (RICTOR tcG/tcA at 5:38950647, minus strand).
     csq = ('##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from '
            'Ensembl VEP. Format: Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|'
            'BIOTYPE|EXON|INTRON|HGVSc|HGVSp|CANONICAL">\n'
            '##contig=<ID=5,length=180915260,assembly=GRCh37>\n')
-    ann = ("CSQ=T|synonymous_variant|LOW|PIK3R1|ENSG00000145675|Transcript|ENST00000521381|"
-           "protein_coding|3/16||ENST00000521381.1:c.345C>T||YES")
-    rec = f"5\t67569228\t.\tC\tT\t.\tPASS\t{ann}\tGT:AD\t0/1:60,40\n"
+    ann = ("CSQ=T|synonymous_variant|LOW|RICTOR|ENSG00000164327|Transcript|ENST00000357387|"
+           "protein_coding|31/38||ENST00000357387.3:c.3303G>A||YES")
+    rec = f"5\t38950647\t.\tC\tT\t.\tPASS\t{ann}\tGT:AD\t0/1:60,40\n"
     r, doc = _annotate(_vcf(tmp_path, rec, csq))
     assert r.exit_code == 0, r.stderr
     assert doc["alterations"] == []
     (ex,) = doc["excluded"]
-    assert ex["call"].startswith("PIK3R1 c.345C>T") and "no protein change" in ex["reason"]
+    assert ex["call"].startswith("RICTOR c.3303G>A") and "no protein change" in ex["reason"]

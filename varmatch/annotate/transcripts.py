@@ -9,9 +9,9 @@ Two sources of models:
 
 * :meth:`TranscriptDB.bundled` - the tables built by ``scripts/build_transcript_tables.py`` into
   ``varmatch/data`` (one model per pathway gene and build; see ``varmatch/data/TRANSCRIPTS.md``).
-  Genes with bundled sequence get full c./p. annotation; the four without sequence (AKT2, AKT3,
-  PIK3R1, RICTOR) get what coordinates and the VCF alleles give (c. position, exon, frameshift or
-  in frame, splice class).
+  Genes with bundled sequence get full c./p. annotation; the one model without sequence (RICTOR)
+  gets what coordinates and the VCF alleles give (c. position, exon, frameshift or in frame,
+  splice class).
 * :meth:`TranscriptDB.from_gtf` - a user GTF/GFF3 plus FASTA: any gene, one canonical transcript
   each (MANE Select / Ensembl canonical tag, else the longest CDS).
 
@@ -292,7 +292,7 @@ class TranscriptDB:
 
     def with_fasta(self, fasta) -> TranscriptDB:
         """The same models read against a user FASTA (``--fasta``): full c./p. annotation also
-        for genes whose sequence is not bundled (AKT2, AKT3, PIK3R1, RICTOR)."""
+        for genes whose sequence is not bundled (RICTOR)."""
         db = TranscriptDB(self.transcripts, FastaSequence(fasta), self.build, self.source)
         db.gene_regions = self.gene_regions
         return db
