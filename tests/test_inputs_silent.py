@@ -98,16 +98,19 @@ def test_one_ref_mismatch_excludes_that_record_and_reads_the_rest(tmp_path):
 
 
 # ---- unreadable records ------------------------------------------------------------------------
-@pytest.mark.parametrize("pos", ["abc", "0", "-5"])
-def test_bad_pos_is_excluded_with_its_reason_and_later_records_are_read(tmp_path, pos):
-    # before: htslib stopped at 'abc'/'-5' without a word (PIK3CA after it lost) and read 0
+@pytest.mark.parametrize("contigs", ["", CONTIGS38], ids=["build-unknown", "build-known"])
+@pytest.mark.parametrize("pos", ["abc", "0", "-5", ""])
+def test_bad_pos_is_excluded_with_its_reason_and_later_records_are_read(tmp_path, pos, contigs):
+    # before: htslib stopped at 'abc'/'-5' without a word (PIK3CA after it lost) and read 0; with
+    # the build known, the region prefilter dropped the record unseen (no position to place it)
     body = AKT1.replace("104780214", pos) + PIK3CA
-    r, doc = _annotate(_vcf(tmp_path, body))  # build unknown: every record is parsed
+    r, doc = _annotate(_vcf(tmp_path, body, contigs))
     assert r.exit_code == 0, r.stderr
     assert [a["gene"] for a in doc["alterations"]] == ["PIK3CA"]
-    assert doc["excluded"] == [{"call": f"chr14:{pos}", "source": "t.vcf:6", "reason":
+    line = 6 + contigs.count("\n")
+    assert doc["excluded"] == [{"call": f"chr14:{pos}", "source": f"t.vcf:{line}", "reason":
                                 f"POS {pos!r} is not a position (VCF POS is a whole number from 1)"}]
-    assert f"t.vcf:6: chr14:{pos}: POS" in r.stderr
+    assert f"t.vcf:{line}: chr14:{pos}: POS" in r.stderr
 
 
 def test_nul_byte_in_info_excludes_the_record_with_its_reason(tmp_path):

@@ -517,13 +517,18 @@ def _trie_regex(seqs: list[list[str]]) -> str:
 
 def _region_regex(merged: dict[bytes, tuple[list[int], list[int]]]) -> re.Pattern[bytes]:
     """A regex matching ``\\n<contig>\\t<POS>\\t`` exactly when POS lies in one of the contig's
-    intervals: the position test runs inside the regex engine, so only wanted lines reach Python."""
+    intervals (the position test runs inside the regex engine, so only wanted lines reach Python),
+    or when POS is not a whole number from 1."""
     seqs = []
     for contig, (starts, ends) in merged.items():
         head = [re.escape(chr(c)) for c in contig] + ["\t", "0*"]
         for start, end in zip(starts, ends):
             seqs += [head + run + ["\t"] for run in _int_range(max(start, 0), end)]
-    return re.compile(b"\n" + _trie_regex(seqs).encode() if seqs else b"(?!)")  # (?!): no region
+    # ...or when POS is not a position at all ('abc', '0', '-5', empty): such a record cannot be
+    # placed outside the regions, so it is kept for the reader to list as excluded with its reason
+    bad_pos = rb"[^\t\n#][^\t\n]*\t(?!0*[1-9][0-9]*\t)"
+    return re.compile(b"\n(?:" + _trie_regex(seqs).encode() + b"|" + bad_pos + b")" if seqs
+                      else b"\n" + bad_pos)
 
 
 def _scan(fh, out, merged: dict[bytes, tuple[list[int], list[int]]], tokens: list[bytes],
