@@ -38,7 +38,8 @@ def _text(path: Path) -> bytes:
 
 def plain_parse(text: bytes, regions, tokens=()) -> tuple[bytes, list[int]]:
     """Header lines, then every record line whose POS lies in a region of its contig (``chr``
-    prefix or not) or that contains a token; returns (header + kept lines, their line numbers)."""
+    prefix or not), that contains a token, or whose POS does not start with a digit 1-9; returns
+    (header + kept lines, their line numbers)."""
     spans: dict[str, list[tuple[int, int]]] = {}
     for chrom, start, end, _gene in regions:
         spans.setdefault(chrom.removeprefix("chr"), []).append((start, end))
@@ -53,6 +54,10 @@ def plain_parse(text: bytes, regions, tokens=()) -> tuple[bytes, list[int]]:
         in_header = False
         cols = line.split(b"\t")
         keep = any(t.encode() in line for t in tokens)
+        tab = line.find(b"\t")  # a POS that does not start with 1-9 cannot be placed: kept
+        first = line[tab + 1:tab + 2]  # b"" when the line ends at that tab
+        keep = keep or (tab > 0 and not line.startswith(b"#")
+                        and not (first.isdigit() and first != b"0"))
         if len(cols) > 2 and cols[1].isdigit():
             pos = int(cols[1])
             keep = keep or any(s <= pos <= e for s, e in

@@ -524,9 +524,13 @@ def _region_regex(merged: dict[bytes, tuple[list[int], list[int]]]) -> re.Patter
         head = [re.escape(chr(c)) for c in contig] + ["\t", "0*"]
         for start, end in zip(starts, ends):
             seqs += [head + run + ["\t"] for run in _int_range(max(start, 0), end)]
-    # ...or when POS is not a position at all ('abc', '0', '-5', empty): such a record cannot be
-    # placed outside the regions, so it is kept for the reader to list as excluded with its reason
-    bad_pos = rb"[^\t\n#][^\t\n]*\t(?!0*[1-9][0-9]*\t)"
+    # ...or when POS does not start like a position ('abc', '0', '-5', empty): such a record cannot
+    # be placed outside the regions, so it is kept for the reader to list as excluded with its
+    # reason. Only the first character is tested: a full check cost 0.16 s per 2M records (12% of
+    # a run); '12a' outside the regions goes unseen. A possessive quantifier (Python 3.11+) saves a
+    # third of this branch's time and cannot change what it matches ([^\t\n]* never gives back a tab).
+    bad_pos = (rb"[^\t\n#][^\t\n]*+\t(?![1-9])" if sys.version_info >= (3, 11)
+               else rb"[^\t\n#][^\t\n]*\t(?![1-9])")
     return re.compile(b"\n(?:" + _trie_regex(seqs).encode() + b"|" + bad_pos + b")" if seqs
                       else b"\n" + bad_pos)
 
