@@ -71,6 +71,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import csv
+import functools
 import io
 import json
 import logging
@@ -341,10 +342,20 @@ def _fingerprint(path: str | None) -> list:
 def sample_key(base: str, sample: str, source: list, *extra) -> str:
     """The resume key of one sample: ``base`` (options, formats, version, KB checksum) plus its
     input file's fingerprint (:func:`_fingerprint`) and its samplesheet cells."""
+    # the same text as json.dumps([base, sample, source, *extra], default=str), with the long
+    # ``base`` encoded and hashed once per cohort rather than once per sample
+    h = _key_prefix(base).copy()
+    for item in (sample, source, *extra):
+        h.update((", " + json.dumps(item, default=str)).encode())
+    h.update(b"]")
+    return h.hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=4)
+def _key_prefix(base: str):
     import hashlib
 
-    text = json.dumps([base, sample, source, *extra], default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return hashlib.sha256(("[" + json.dumps(base)).encode())
 
 
 def _record_json(rec: SampleRecord) -> dict:

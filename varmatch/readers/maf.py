@@ -300,6 +300,9 @@ def read_maf(
         col: dict[str, int] = {}
         gi = si = k = 0
         n = 0
+        source = str(path)
+        last: str | None = None  # the sample of the previous row, whose SampleCalls is ``sc``
+        sc: SampleCalls | None = None
         for n, line in enumerate(fh, start=1):
             if header is None:
                 if not line.strip() or line.startswith("#"):
@@ -318,28 +321,31 @@ def read_maf(
                 raise FormatError(f"row has {len(parts)} columns, the header {len(header)}; "
                                   "is the file tab-separated throughout?", path, n)
             gene, sample_id = parts[gi].strip(), parts[si].strip()
-            if not sample_id:
-                raise FormatError("empty Tumor_Sample_Barcode; every MAF row needs its sample",
-                                  path, n)
-            if sample and sample_id != sample:
-                continue
-            if stream and sample_id != current:
-                if current is not None and not again:  # still sorted so far
-                    yield _finished(by_sample[current], clinical_name, tumor_types, path)
-                    emitted.add(current)
-                current = sample_id
-                if sample_id in emitted and sample_id not in again:
-                    if not again:
-                        log.warning("%s:%d: the MAF is not sorted by Tumor_Sample_Barcode (%s "
-                                    "comes back after other samples); the rest is read before "
-                                    "samples are handed on, and those of the %d handed on already "
-                                    "that come back are redone", path, n, sample_id, len(emitted))
-                    again.add(sample_id)
-            sc = by_sample.get(sample_id)
-            if sc is None:
-                sc = by_sample[sample_id] = SampleCalls(
-                    sample=sample_id, source=str(path), annotation_source="MAF",
-                    tumor_type=tumor_types.get(sample_id))
+            if sample_id != last:  # a new sample (or, unsorted, one seen before): rows come in runs
+                if not sample_id:
+                    raise FormatError("empty Tumor_Sample_Barcode; every MAF row needs its sample",
+                                      path, n)
+                if sample and sample_id != sample:
+                    continue
+                if stream:
+                    if current is not None and not again:  # still sorted so far
+                        yield _finished(by_sample[current], clinical_name, tumor_types, path)
+                        emitted.add(current)
+                    current = sample_id
+                    if sample_id in emitted and sample_id not in again:
+                        if not again:
+                            log.warning("%s:%d: the MAF is not sorted by Tumor_Sample_Barcode (%s "
+                                        "comes back after other samples); the rest is read before "
+                                        "samples are handed on, and those of the %d handed on "
+                                        "already that come back are redone", path, n, sample_id,
+                                        len(emitted))
+                        again.add(sample_id)
+                sc = by_sample.get(sample_id)
+                if sc is None:
+                    sc = by_sample[sample_id] = SampleCalls(
+                        sample=sample_id, source=source, annotation_source="MAF",
+                        tumor_type=tumor_types.get(sample_id))
+                last = sample_id
             if genes is not None and gene not in genes and gene not in ("Unknown", ""):
                 skipped += 1
                 continue
