@@ -325,7 +325,6 @@ def write_outputs(results: list[SampleResult], out_dir: str | Path, formats: lis
         stage = Path(tempfile.mkdtemp(prefix=".varmatch-", suffix=".tmp", dir=out))
     except OSError as exc:
         raise io_error(exc, out, "cannot create a temporary folder in the output folder") from None
-    mode = 0o666 & ~_umask()  # mkstemp-like staging makes 0600; outputs are ordinary files
     out_s, stage_s = str(out), str(stage)  # plain strings: Path objects cost more than the I/O
     try:
         for k, (res, stem) in enumerate(zip(results, _unique_names(results), strict=True)):
@@ -334,9 +333,8 @@ def write_outputs(results: list[SampleResult], out_dir: str | Path, formats: lis
                 name = f"{stem}.varmatch.{spec.suffix}"
                 where = target = os.path.join(out_s, name)
                 staged = os.path.join(stage_s, f"{k}.{name}")
-                with _open(staged, spec.binary) as fh:
+                with _open(staged, spec.binary) as fh:  # open() creates it 0666 & ~umask
                     spec.write([res], fh)
-                os.chmod(staged, mode)
                 files.append((staged, target))
             where = out
             with _folder_lock(out):
