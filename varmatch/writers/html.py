@@ -15,6 +15,7 @@ that variable give byte-identical files.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -491,8 +492,47 @@ def report_data(r: SampleResult) -> dict[str, Any]:
     }
 
 
+class _BytecodeCache(jinja2.BytecodeCache):
+    """The compiled report template, kept in the user cache (``VARMATCH_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/varmatch``, else ``~/.cache/varmatch``; folder ``jinja``): compiling it took
+    0.15 s of a 0.6 s panel run. Jinja checks the template's checksum and the Python version on
+    load; an unreadable, stale or half-written entry is compiled afresh, and a cache that cannot
+    be written is skipped: the report never depends on it."""
+
+    def __init__(self, directory: Path):
+        self.dir = directory
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            with open(self.dir / f"{bucket.key}.bc", "rb") as fh:
+                bucket.load_bytecode(fh)
+        except Exception:  # noqa: BLE001 - missing or damaged: compile as if there were no cache
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        import tempfile
+
+        tmp = None
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                bucket.write_bytecode(fh)
+            os.replace(tmp, self.dir / f"{bucket.key}.bc")  # whole or not at all
+            tmp = None
+        except OSError:
+            log.debug("template cache %s not written", self.dir, exc_info=True)
+        finally:
+            if tmp:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+
 def _environment() -> jinja2.Environment:
+    from varmatch.kb import cache_dir
+
     env = jinja2.Environment(
+        bytecode_cache=_BytecodeCache(cache_dir() / "jinja"),
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
