@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import io
 import re
 import sys
 from dataclasses import dataclass
@@ -187,6 +188,12 @@ def check_slice_extra(x: dict[str, str], m: Model, protein: str) -> str:
             f"stop, starts M, no internal stop, == UniProt {x['uniprot']} (all "
             f"{len(x['protein'])} aa)")
 
+
+
+def _gzip_text(path: Path):
+    """A gzip text file whose bytes depend only on its content (header mtime 0): a rebuild that
+    changes nothing leaves the bundled .gz files unchanged."""
+    return io.TextIOWrapper(gzip.GzipFile(path, "wb", compresslevel=9, mtime=0), encoding="utf-8")
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -425,13 +432,13 @@ def main(argv: list[str] | None = None) -> int:
             for s, e in merged:
                 records.append((chrom, s, e, slices[build].fetch(chrom, s, e)))
         seg_counts[build] = (len(records), sum(len(r[3]) for r in records))
-        with gzip.open(out / f"genome_{build}.fa.gz", "wt", compresslevel=9) as fh:
+        with _gzip_text(out / f"genome_{build}.fa.gz") as fh:
             for chrom, s, e, seq in records:
                 fh.write(f">{chrom}:{s}-{e}\n")
                 for i in range(0, len(seq), 100):
                     fh.write(seq[i:i + 100] + "\n")
 
-    with gzip.open(out / "cds.fa.gz", "wt", compresslevel=9) as fh:
+    with _gzip_text(out / "cds.fa.gz") as fh:
         for _tid, (header, seq) in sorted(cds_out.items()):
             fh.write(f">{header}\n")
             for i in range(0, len(seq), 100):
