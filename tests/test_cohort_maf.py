@@ -159,3 +159,49 @@ def test_maf_resume_redoes_every_sample_after_a_civic_update(tmp_path, monkeypat
     finally:
         kbmod.bundled.cache_clear()
     assert first.n_samples == again.n_samples == 20 and again.reused == 0
+
+
+# ---- workers read the MAF in pieces of whole samples (-j 2 and more) ---------------------------
+def test_maf_pieces_end_only_where_the_sample_changes():
+    if not MAF.exists():
+        pytest.skip(f"{MAF} is missing")
+    from varmatch.cohort import maf_chunks
+
+    header, rows = _lines()
+    pieces = list(maf_chunks(str(MAF), size=2000))  # a few rows per piece
+    assert len(pieces) > 5
+    assert all(h == (1, header) for h, _first, _rows in pieces)
+    assert [r for _h, _f, rs in pieces for r in rs] == rows  # every row once, in order
+    line = 2
+    si = header.rstrip("\n").split("\t").index("Tumor_Sample_Barcode")
+    owner: dict[str, int] = {}
+    for i, (_h, first, rs) in enumerate(pieces):
+        assert first == line  # line numbers carry over for error messages
+        line += len(rs)
+        for r in rs:
+            sample = r.split("\t")[si]
+            assert owner.setdefault(sample, i) == i, f"{sample} split over two pieces"
+
+
+def test_pieces_give_the_same_cohort_as_the_single_reader(tmp_path):
+    if not MAF.exists():
+        pytest.skip(f"{MAF} is missing")
+    a = run_cohort(MAF, tmp_path / "j1", Options(tumor_type="NPC"), jobs=1)  # the main process reads
+    b = run_cohort(MAF, tmp_path / "j2", Options(tumor_type="NPC"), jobs=2)  # workers read pieces
+    assert a.n_samples == b.n_samples == 20 and not b.failed
+    for f in sorted((tmp_path / "j1" / "samples").iterdir()):
+        assert (tmp_path / "j2" / "samples" / f.name).read_bytes() == f.read_bytes(), f.name
+    for f in ("cohort.samples.tsv", "cohort.actionable.tsv", "cohort.summary.json"):
+        assert (tmp_path / "j2" / f).read_text() == (tmp_path / "j1" / f).read_text(), f
+
+
+def test_a_bad_row_in_a_piece_names_its_line(tmp_path):
+    if not MAF.exists():
+        pytest.skip(f"{MAF} is missing")
+    header, rows = _lines()
+    cells = rows[40].split("\t")
+    cells[header.split("\t").index("Tumor_Sample_Barcode")] = ""  # empty barcode on line 42
+    path = tmp_path / "bad.maf"
+    path.write_text(header + "".join(rows[:40]) + "\t".join(cells) + "".join(rows[41:]))
+    with pytest.raises(FormatError, match=r"bad\.maf:42: empty Tumor_Sample_Barcode"):
+        run_cohort(path, tmp_path / "o", Options(tumor_type="NPC"), jobs=2)

@@ -537,6 +537,87 @@ class Engine:
         return [recs[x] if isinstance(x, int) else x for x in slots]
 
 
+CHUNK_CHARS = 1 << 20  # MAF text per worker task in chunk mode, rounded to whole samples
+
+
+def maf_chunks(path: str, size: int = CHUNK_CHARS) -> Iterator[tuple[tuple[int, str], int, list[str]]]:
+    """A MAF in pieces for workers to read themselves (``read_maf(lines=...)``): the header line
+    (number, text), the first row's line number and about ``size`` characters of rows. A piece
+    ends only where ``Tumor_Sample_Barcode`` changes, so a MAF sorted by sample never splits a
+    sample; in an unsorted MAF a sample comes back in a later piece (the caller checks). Nothing
+    is yielded for a file without a header or rows (the reader then says what is wrong)."""
+    from varmatch.readers.maf import _columns, open_text
+
+    p = Path(path)
+    with open_text(p) as fh:
+        n = 0
+        for line in fh:
+            n += 1
+            if line.strip() and not line.startswith("#"):
+                break
+        else:
+            return
+        header = (n, line)
+        si = _columns([c.strip() for c in line.rstrip("\r\n").split("\t")], p, n)[
+            "Tumor_Sample_Barcode"]
+        first, rows = n + 1, []
+        while block := fh.readlines(size):
+            rows += block
+            cut = _last_run_start(rows, si)
+            if cut:
+                yield header, first, rows[:cut]
+                first += cut
+                rows = rows[cut:]
+        if rows:
+            yield header, first, rows
+
+
+def _last_run_start(rows: list[str], si: int) -> int:
+    """Where the rows of the last sample in ``rows`` begin (0 when all rows are one sample's).
+    Comment, blank and short lines belong to the run around them (the reader judges them)."""
+    def sample(line: str) -> str | None:
+        if line[:1] == "#" or line.isspace():
+            return None
+        cells = line.split("\t", si + 1)
+        return cells[si].strip() if len(cells) > si else None
+
+    i, last = len(rows) - 1, None
+    while i >= 0 and last is None:
+        last = sample(rows[i])
+        i -= 1
+    while i >= 0:
+        s = sample(rows[i])
+        if s is not None and s != last:
+            return i + 1
+        i -= 1
+    return 0
+
+
+def _do_maf_chunk(path: str, header: tuple[int, str], first: int, rows: list[str], base: str,
+                  source: list) -> list[SampleRecord]:
+    """Read one piece of a MAF (:func:`maf_chunks`) and run its samples."""
+    import itertools
+
+    assert _ENGINE is not None
+    lines = itertools.chain((header,), enumerate(rows, start=first))
+    batch = [(sc, sample_key(base, sc.sample, source))
+             for sc in _ENGINE.samples(path, lines=lines, stream=True)]
+    return _ENGINE.run_calls(batch, path)
+
+
+def _warn_shared_names(summary: CohortSummary) -> None:
+    """Samples whose names differ but give the same file name (``a/b``, ``a_b``)."""
+    from varmatch.writers import safe_name
+
+    seen: dict[str, str] = {}
+    for rec in summary.records:
+        safe = safe_name(rec.sample)
+        if seen.get(safe, rec.sample) != rec.sample:
+            log.warning("sample %s: a sample with the same file name (%s) was already written; "
+                        "its files are overwritten", rec.sample, seen[safe])
+        seen[safe] = rec.sample
+
+
 def _failed(sample: str, tumor_type: str | None, exc: BaseException | str) -> SampleRecord:
     if isinstance(exc, str | VarmatchError):
         msg = str(exc)
@@ -815,35 +896,51 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
         if opts.input_format is None and "maf" in readers.READERS:
             opts = replace(opts, input_format="maf")  # a MAF also looks like a plain table
             init_args = (opts, *init_args[1:])
-        reader_engine = Engine(opts, None, names, True)
         progress = _Progress(None)
         summary.replace_repeats = True
         stream = {"stream": True} if opts.input_format == "maf" else {}
+        by_chunks = False
+        if opts.input_format == "maf" and jobs > 1 and not resume:
+            # workers read runs of whole samples themselves: parsing 1M rows in this process
+            # alone kept two workers waiting
+            source = _fingerprint(paths[0])
+            chunks = ((_do_maf_chunk, (paths[0], header, first, rows, base, source))
+                      for header, first, rows in maf_chunks(paths[0]))
+            _run_tasks(chunks, init_args, jobs, summary, progress)
+            by_chunks = bool(summary.records) and not summary.repeats
+            if by_chunks:
+                _warn_shared_names(summary)
+                progress.close()
+            else:  # no rows to hand on (the reader below says why) or a sample in two runs
+                log.info("%s: not every sample's rows are together; reading it again whole",
+                         paths[0])
+        if not by_chunks:
+            reader_engine = Engine(opts, None, names, True)
 
-        def maf_tasks() -> Iterator[Task]:
-            source = _fingerprint(paths[0])  # taken before reading: a later change is not missed
-            seen: dict[str, str] = {}
-            batch: list = []
-            for sc in reader_engine.samples(paths[0], **stream):
-                safe = writers.safe_name(sc.sample)
-                if seen.get(safe, sc.sample) != sc.sample:
-                    log.warning("sample %s: a sample with the same file name (%s) was already "
-                                "written; its files are overwritten", sc.sample, seen[safe])
-                seen[safe] = sc.sample
-                key = sample_key(base, sc.sample, source)
-                ready = reused(sc.sample, key)
-                if ready is not None:
-                    yield ready
-                    continue
-                batch.append((sc, key))
-                if len(batch) >= BATCH:
+            def maf_tasks() -> Iterator[Task]:
+                source = _fingerprint(paths[0])  # taken before reading: a later change is not missed
+                seen: dict[str, str] = {}
+                batch: list = []
+                for sc in reader_engine.samples(paths[0], **stream):
+                    safe = writers.safe_name(sc.sample)
+                    if seen.get(safe, sc.sample) != sc.sample:
+                        log.warning("sample %s: a sample with the same file name (%s) was already "
+                                    "written; its files are overwritten", sc.sample, seen[safe])
+                    seen[safe] = sc.sample
+                    key = sample_key(base, sc.sample, source)
+                    ready = reused(sc.sample, key)
+                    if ready is not None:
+                        yield ready
+                        continue
+                    batch.append((sc, key))
+                    if len(batch) >= BATCH:
+                        yield (_do_calls, (batch, paths[0]))
+                        batch = []
+                if batch:
                     yield (_do_calls, (batch, paths[0]))
-                    batch = []
-            if batch:
-                yield (_do_calls, (batch, paths[0]))
 
-        _run_tasks(maf_tasks(), init_args, jobs, summary, progress)
-        progress.close()
+            _run_tasks(maf_tasks(), init_args, jobs, summary, progress)
+            progress.close()
 
     # one journal file without stale entries. A fresh run's journals hold one entry per sample it
     # wrote, all current, so rewriting them (parsing every line: seconds for 10k samples) is

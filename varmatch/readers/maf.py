@@ -38,12 +38,14 @@ Not read: normal-sample columns, validation alleles, ``Protein_position`` alone 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gzip
 import io
 import logging
+import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from varmatch.errors import FormatError, InputError, SampleError
@@ -219,6 +221,22 @@ def read_clinical(path: str | Path) -> dict[str, str]:
     return out
 
 
+def _clinical(path: str) -> dict[str, str]:
+    """:func:`read_clinical`, remembered while the file is unchanged (cohort workers read a MAF in
+    many pieces, each naming the same clinical file)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return read_clinical(path)  # says what is wrong with the path
+    key = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
+    if _CLINICAL.get("key") != key:
+        _CLINICAL.update(key=key, table=read_clinical(path))
+    return dict(_CLINICAL["table"])
+
+
+_CLINICAL: dict = {}
+
+
 # --------------------------------------------------------------------------------------------------
 def _anchor_lookup() -> Callable[[Build | None, str, int], str]:
     """Base at chrom:pos from the bundled sequence (``N`` where it is not bundled)."""
@@ -275,6 +293,7 @@ def read_maf(
     genes: frozenset[str] | None = None,
     sample: str | None = None,
     stream: bool = False,
+    lines: Iterable[tuple[int, str]] | None = None,
     **_ignored,
 ) -> Iterator[SampleCalls]:
     """Yield one :class:`SampleCalls` per ``Tumor_Sample_Barcode`` (only ``sample`` if given).
@@ -282,10 +301,13 @@ def read_maf(
     ``stream`` (cohort mode): yield each sample as soon as the next barcode starts, so a MAF sorted
     by sample is processed while it is read. Once a sample comes back after others (an unsorted
     MAF) this is logged and the rest is buffered as without ``stream``: the samples not yet
-    yielded, and again (complete) those yielded early that came back, follow at the end."""
-    if not head_bytes(path).strip():
+    yielded, and again (complete) those yielded early that came back, follow at the end.
+
+    ``lines`` (cohort workers): read these numbered lines of ``path`` instead of the file - its
+    header line, then a run of rows (see :func:`varmatch.cohort.maf_chunks`)."""
+    if lines is None and not head_bytes(path).strip():
         raise InputError("file is empty; expected a MAF with a Hugo_Symbol ... header", path)
-    tumor_types = read_clinical(clinical) if clinical else {}
+    tumor_types = _clinical(clinical) if clinical else {}
     clinical_name = Path(clinical).name if clinical else None
     base = _anchor_lookup()
     filters: dict[Build | None, Callable[[str, int, int], bool] | None] = {}
@@ -295,7 +317,7 @@ def read_maf(
     current: str | None = None
     emitted: set[str] = set()
     again: set[str] = set()  # streamed samples that reappeared: yielded again at the end
-    with open_text(path) as fh:
+    with contextlib.nullcontext() if lines is not None else open_text(path) as fh:
         header: list[str] | None = None
         col: dict[str, int] = {}
         gi = si = k = 0
@@ -303,7 +325,7 @@ def read_maf(
         source = str(path)
         last: str | None = None  # the sample of the previous row, whose SampleCalls is ``sc``
         sc: SampleCalls | None = None
-        for n, line in enumerate(fh, start=1):
+        for n, line in lines if lines is not None else enumerate(fh, start=1):
             if header is None:
                 if not line.strip() or line.startswith("#"):
                     continue
@@ -378,8 +400,9 @@ def read_maf(
         for sid, sc in by_sample.items():
             if sid not in emitted or sid in again:
                 yield _finished(sc, clinical_name, tumor_types, path)
-        log.info("%s: %d rows, %d outside pathway genes skipped, %d samples%s", path, n_rows,
-                 skipped, len(by_sample), f", {len(again)} redone (unsorted)" if again else "")
+        log.log(logging.DEBUG if lines is not None else logging.INFO,
+                "%s: %d rows, %d outside pathway genes skipped, %d samples%s", path, n_rows,
+                skipped, len(by_sample), f", {len(again)} redone (unsorted)" if again else "")
         return
     if sample and sample not in by_sample:
         raise SampleError(f"sample {sample!r} is not a Tumor_Sample_Barcode of the MAF", path)
