@@ -205,3 +205,34 @@ def test_a_bad_row_in_a_piece_names_its_line(tmp_path):
     path.write_text(header + "".join(rows[:40]) + "\t".join(cells) + "".join(rows[41:]))
     with pytest.raises(FormatError, match=r"bad\.maf:42: empty Tumor_Sample_Barcode"):
         run_cohort(path, tmp_path / "o", Options(tumor_type="NPC"), jobs=2)
+
+
+@pytest.mark.parametrize("how", ["sample cut in two pieces", "shuffled"])
+def test_a_maf_not_in_sample_runs_is_read_whole_and_matches_one_process(tmp_path, monkeypatch,
+                                                                         caplog, how):
+    if not MAF.exists():
+        pytest.skip(f"{MAF} is missing")
+    import varmatch.cohort as cohort
+
+    header, rows = _lines()
+    if how == "shuffled":
+        rows = rows[:]
+        random.Random(3).shuffle(rows)
+    else:  # each piece is in runs, but one sample's first row moved to the end of the file
+        rows = rows[1:] + rows[:1]
+    path = tmp_path / "in.maf"
+    path.write_text(header + "".join(rows))
+    monkeypatch.setattr(cohort, "CHUNK_CHARS", 3000)  # pieces of a few rows
+    with caplog.at_level(logging.WARNING):
+        b = run_cohort(path, tmp_path / "j2", Options(tumor_type="NPC"), jobs=2)
+    assert "not sorted by Tumor_Sample_Barcode" in caplog.text  # said once, by the whole reader
+    a = run_cohort(path, tmp_path / "j1", Options(tumor_type="NPC"), jobs=1)
+    assert a.n_samples == b.n_samples == 20 and not b.failed
+    for f in sorted((tmp_path / "j1" / "samples").iterdir()):
+        assert (tmp_path / "j2" / "samples" / f.name).read_bytes() == f.read_bytes(), f.name
+    assert (tmp_path / "j2" / "cohort.samples.tsv").read_text() == \
+        (tmp_path / "j1" / "cohort.samples.tsv").read_text()
+    # no journal entry of a sample written in part survives
+    from varmatch.cohort import Journal
+    entries = Journal(tmp_path / "j2").load()
+    assert sorted(entries) == sorted(r.sample for r in a.records)

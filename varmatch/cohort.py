@@ -540,7 +540,8 @@ class Engine:
 CHUNK_CHARS = 1 << 20  # MAF text per worker task in chunk mode, rounded to whole samples
 
 
-def maf_chunks(path: str, size: int = CHUNK_CHARS) -> Iterator[tuple[tuple[int, str], int, list[str]]]:
+def maf_chunks(path: str, size: int | None = None
+               ) -> Iterator[tuple[tuple[int, str], int, list[str]]]:
     """A MAF in pieces for workers to read themselves (``read_maf(lines=...)``): the header line
     (number, text), the first row's line number and about ``size`` characters of rows. A piece
     ends only where ``Tumor_Sample_Barcode`` changes, so a MAF sorted by sample never splits a
@@ -561,7 +562,7 @@ def maf_chunks(path: str, size: int = CHUNK_CHARS) -> Iterator[tuple[tuple[int, 
         si = _columns([c.strip() for c in line.rstrip("\r\n").split("\t")], p, n)[
             "Tumor_Sample_Barcode"]
         first, rows = n + 1, []
-        while block := fh.readlines(size):
+        while block := fh.readlines(size or CHUNK_CHARS):
             rows += block
             cut = _last_run_start(rows, si)
             if cut:
@@ -756,13 +757,17 @@ Task = tuple[Callable, tuple] | list[SampleRecord]  # work to do, or records alr
 
 
 def _run_tasks(tasks: Iterable[Task], init_args: tuple, jobs: int, summary: CohortSummary,
-               progress: _Progress) -> None:
+               progress: _Progress,
+               check: Callable[[list[SampleRecord]], None] | None = None) -> None:
     """Run ``fn(*args)`` tasks (``args[0]`` a list of samples) in ``jobs`` processes with a bounded
-    number in flight; records go to ``summary`` in task order."""
+    number in flight; records go to ``summary`` in task order, each task's first through
+    ``check`` (which may raise to stop the run)."""
     if jobs <= 1:
         _init_worker(*init_args)
         for task in tasks:
             recs = task if isinstance(task, list) else task[0](*task[1])
+            if check is not None:
+                check(recs)
             for rec in recs:
                 summary.add(rec)
             progress.step(len(recs))
@@ -773,14 +778,16 @@ def _run_tasks(tasks: Iterable[Task], init_args: tuple, jobs: int, summary: Coho
         for task in tasks:
             window.append(task if isinstance(task, list) else pool.submit(task[0], *task[1]))
             while len(window) >= jobs * 3:
-                _collect(window.popleft(), summary, progress)
+                _collect(window.popleft(), summary, progress, check)
         while window:
-            _collect(window.popleft(), summary, progress)
+            _collect(window.popleft(), summary, progress, check)
 
 
 def _collect(item: Future | list[SampleRecord], summary: CohortSummary,
-             progress: _Progress) -> None:
+             progress: _Progress, check: Callable[[list[SampleRecord]], None] | None = None) -> None:
     recs = item if isinstance(item, list) else item.result()
+    if check is not None:
+        check(recs)
     for rec in recs:
         summary.add(rec)
     progress.step(len(recs))
@@ -903,17 +910,33 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
         if opts.input_format == "maf" and jobs > 1 and not resume:
             # workers read runs of whole samples themselves: parsing 1M rows in this process
             # alone kept two workers waiting
+            from varmatch.readers.maf import NotSorted
+
             source = _fingerprint(paths[0])
             chunks = ((_do_maf_chunk, (paths[0], header, first, rows, base, source))
                       for header, first, rows in maf_chunks(paths[0]))
-            _run_tasks(chunks, init_args, jobs, summary, progress)
-            by_chunks = bool(summary.records) and not summary.repeats
+            done_samples: set[str] = set()
+
+            def one_piece_per_sample(recs: list[SampleRecord]) -> None:
+                names = {r.sample for r in recs}
+                if names & done_samples:
+                    raise NotSorted(f"{sorted(names & done_samples)[0]} is in two pieces")
+                done_samples.update(names)
+
+            try:
+                _run_tasks(chunks, init_args, jobs, summary, progress, one_piece_per_sample)
+                by_chunks = bool(summary.records)
+            except NotSorted as exc:
+                # samples cut in two were written and journaled in part: drop those entries
+                # before reading the file whole, so a later --resume cannot take a part for the
+                # whole (every sample is written again below)
+                log.debug("%s: %s", paths[0], exc)
+                journal.clear()
             if by_chunks:
                 _warn_shared_names(summary)
                 progress.close()
-            else:  # no rows to hand on (the reader below says why) or a sample in two runs
-                log.info("%s: not every sample's rows are together; reading it again whole",
-                         paths[0])
+            else:  # no rows to hand on (the reader below says why) or not sorted by sample
+                log.info("%s: not every sample's rows are together; reading it whole", paths[0])
         if not by_chunks:
             reader_engine = Engine(opts, None, names, True)
 

@@ -221,6 +221,10 @@ def read_clinical(path: str | Path) -> dict[str, str]:
     return out
 
 
+class NotSorted(Exception):  # noqa: N818 - a signal between cohort processes, not a user error
+    """Raised by :func:`read_maf` on ``lines`` whose samples are not in runs (unsorted MAF)."""
+
+
 def _clinical(path: str) -> dict[str, str]:
     """:func:`read_clinical`, remembered while the file is unchanged (cohort workers read a MAF in
     many pieces, each naming the same clinical file)."""
@@ -355,6 +359,8 @@ def read_maf(
                         emitted.add(current)
                     current = sample_id
                     if sample_id in emitted and sample_id not in again:
+                        if lines is not None:  # a piece of the file: its caller reads it whole
+                            raise NotSorted(f"{path}:{n}: {sample_id} comes back after other samples")
                         if not again:
                             log.warning("%s:%d: the MAF is not sorted by Tumor_Sample_Barcode (%s "
                                         "comes back after other samples); the rest is read before "
