@@ -236,3 +236,21 @@ def test_a_maf_not_in_sample_runs_is_read_whole_and_matches_one_process(tmp_path
     from varmatch.cohort import Journal
     entries = Journal(tmp_path / "j2").load()
     assert sorted(entries) == sorted(r.sample for r in a.records)
+
+
+def test_a_sample_read_in_part_has_another_resume_key_than_the_whole(engine, tmp_path):
+    # an unsorted MAF hands a sample on in part before its other rows come: a run killed then
+    # must not let --resume reuse the part as if it were the sample
+    from varmatch.cohort import _rows_of, sample_key
+
+    header, rows = _lines()
+    si = header.rstrip("\n").split("\t").index("Tumor_Sample_Barcode")
+    whole = {sc.sample: sc for sc in engine.samples(str(MAF))}
+    sample = max(whole, key=lambda s: len(whole[s].calls) + len(whole[s].alterations))
+    mine = [r for r in rows if r.split("\t")[si] == sample]
+    assert len(mine) > 1
+    part_path = tmp_path / "part.maf"
+    part_path.write_text(header + mine[0])
+    (part,) = engine.samples(str(part_path))
+    assert sample_key("b", sample, ["src"], _rows_of(part)) != \
+        sample_key("b", sample, ["src"], _rows_of(whole[sample]))

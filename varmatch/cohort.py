@@ -358,6 +358,14 @@ def _key_prefix(base: str):
     return hashlib.sha256(("[" + json.dumps(base)).encode())
 
 
+def _rows_of(sc) -> list[int]:
+    """How many rows of each kind a MAF sample was read with, for its resume key: an unsorted
+    MAF hands a sample on early, in part, and again whole at the end; a run killed in between
+    must not let ``--resume`` take the part for the whole (same counts: the same result)."""
+    return [len(sc.calls), len(sc.alterations), len(sc.excluded_calls), len(sc.excluded),
+            len(sc.context)]
+
+
 def _record_json(rec: SampleRecord) -> dict:
     return {"sample": rec.sample, "tumor_type": rec.tumor_type,
             "alterations": [list(a) for a in rec.alterations],
@@ -601,7 +609,7 @@ def _do_maf_chunk(path: str, header: tuple[int, str], first: int, rows: list[str
 
     assert _ENGINE is not None
     lines = itertools.chain((header,), enumerate(rows, start=first))
-    batch = [(sc, sample_key(base, sc.sample, source))
+    batch = [(sc, sample_key(base, sc.sample, source, _rows_of(sc)))
              for sc in _ENGINE.samples(path, lines=lines, stream=True)]
     return _ENGINE.run_calls(batch, path)
 
@@ -950,7 +958,7 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
                         log.warning("sample %s: a sample with the same file name (%s) was already "
                                     "written; its files are overwritten", sc.sample, seen[safe])
                     seen[safe] = sc.sample
-                    key = sample_key(base, sc.sample, source)
+                    key = sample_key(base, sc.sample, source, _rows_of(sc))
                     ready = reused(sc.sample, key)
                     if ready is not None:
                         yield ready
