@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://clinicaltrials.gov/api/v2"
 ENV_URL = "VARMATCH_CTGOV_URL"
-ENV_CACHE = "VARMATCH_CACHE_DIR"
 USER_AGENT = f"varmatch/{__version__} (+research use)"
 STATUSES = ("RECRUITING", "NOT_YET_RECRUITING")
 PHASES = ("EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4")
@@ -107,12 +106,10 @@ def config_from_options(url: str | None, cache: str | None, phases: Iterable[str
 
 
 def default_cache_dir() -> Path:
-    """``$VARMATCH_CACHE_DIR/trials``, else ``$XDG_CACHE_HOME/varmatch/trials``, else
-    ``~/.cache/varmatch/trials``."""
-    if os.environ.get(ENV_CACHE):
-        return Path(os.environ[ENV_CACHE]) / "trials"
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "varmatch" / "trials"
+    """``trials`` in the user cache (:func:`varmatch.kb.cache_dir`)."""
+    from varmatch.kb import cache_dir
+
+    return cache_dir() / "trials"
 
 
 # --------------------------------------------------------------------------------------------------
