@@ -254,3 +254,19 @@ def test_a_sample_read_in_part_has_another_resume_key_than_the_whole(engine, tmp
     (part,) = engine.samples(str(part_path))
     assert sample_key("b", sample, ["src"], _rows_of(part)) != \
         sample_key("b", sample, ["src"], _rows_of(whole[sample]))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_two_samples_with_one_file_name_are_named_in_a_warning(tmp_path, caplog, jobs):
+    if not MAF.exists():
+        pytest.skip(f"{MAF} is missing")
+    header, rows = _lines()
+    si = header.rstrip("\n").split("\t").index("Tumor_Sample_Barcode")
+    first, second = sorted({r.split("\t")[si] for r in rows})[:2]
+    text = "".join(rows).replace(f"\t{first}\t", "\tS/1\t").replace(f"\t{second}\t", "\tS_1\t")
+    path = tmp_path / "names.maf"
+    path.write_text(header + text)
+    with caplog.at_level(logging.WARNING):
+        run_cohort(path, tmp_path / "o", Options(tumor_type="NPC"), jobs=jobs)
+    assert "sample S_1: a sample with the same file name (S/1) was already written" in caplog.text \
+        or "sample S/1: a sample with the same file name (S_1) was already written" in caplog.text

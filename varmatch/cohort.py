@@ -941,7 +941,6 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
                 log.debug("%s: %s", paths[0], exc)
                 journal.clear()
             if by_chunks:
-                _warn_shared_names(summary)
                 progress.close()
             else:  # no rows to hand on (the reader below says why) or not sorted by sample
                 log.info("%s: not every sample's rows are together; reading it whole", paths[0])
@@ -950,14 +949,8 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
 
             def maf_tasks() -> Iterator[Task]:
                 source = _fingerprint(paths[0])  # taken before reading: a later change is not missed
-                seen: dict[str, str] = {}
                 batch: list = []
                 for sc in reader_engine.samples(paths[0], **stream):
-                    safe = writers.safe_name(sc.sample)
-                    if seen.get(safe, sc.sample) != sc.sample:
-                        log.warning("sample %s: a sample with the same file name (%s) was already "
-                                    "written; its files are overwritten", sc.sample, seen[safe])
-                    seen[safe] = sc.sample
                     key = sample_key(base, sc.sample, source, _rows_of(sc))
                     ready = reused(sc.sample, key)
                     if ready is not None:
@@ -972,6 +965,7 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
 
             _run_tasks(maf_tasks(), init_args, jobs, summary, progress)
             progress.close()
+        _warn_shared_names(summary)
 
     # one journal file without stale entries. A fresh run's journals hold one entry per sample it
     # wrote, all current, so rewriting them (parsing every line: seconds for 10k samples) is
