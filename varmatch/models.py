@@ -366,7 +366,19 @@ class ExcludedCall:
 
 
 # --------------------------------------------------------------------------------------------------
-class EvidenceLevel(enum.Enum):
+class _Ranked(enum.Enum):
+    """An enum whose declared order is a ranking (strongest or most specific first), shown by
+    its value."""
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class EvidenceLevel(_Ranked):
     """AMP/ASCO/CAP 2017 levels of evidence, strongest first (Li et al. 2017, PMID 27993330)."""
 
     A = "A"  # FDA-approved therapy or professional guideline, in this tumor type
@@ -374,15 +386,8 @@ class EvidenceLevel(enum.Enum):
     C = "C"  # approved in another tumor type, investigational, or several small studies
     D = "D"  # preclinical or a few case reports without consensus
 
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
 
-    def __str__(self) -> str:
-        return self.value
-
-
-class Tier(enum.Enum):
+class Tier(_Ranked):
     """AMP/ASCO/CAP 2017 somatic variant tiers."""
 
     I = "I"  # noqa: E741  strong clinical significance (level A/B in this tumor type)
@@ -390,15 +395,8 @@ class Tier(enum.Enum):
     III = "III"  # unknown clinical significance
     IV = "IV"  # benign or likely benign
 
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
 
-    def __str__(self) -> str:
-        return self.value
-
-
-class EvidenceKind(enum.Enum):
+class EvidenceKind(_Ranked):
     """What a source is, strongest first (moalmanac's FDA > guideline > trial > clinical > preclinical)."""
 
     REGULATORY = "regulatory_label"
@@ -414,13 +412,6 @@ class EvidenceKind(enum.Enum):
     PRECLINICAL = "preclinical"
     INFERENTIAL = "inferential"  # CIViC level E: indirect evidence
 
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    def __str__(self) -> str:
-        return self.value
-
 
 class Direction(enum.Enum):
     SENSITIVITY = "sensitivity"
@@ -433,7 +424,7 @@ class Direction(enum.Enum):
         return self.value
 
 
-class MatchRung(enum.Enum):
+class MatchRung(_Ranked):
     """How closely an alteration meets a biomarker, most specific first (the matching ladder)."""
 
     EXACT = "exact"  # the same protein change
@@ -441,13 +432,6 @@ class MatchRung(enum.Enum):
     RANGE = "range"  # a residue range, exon or domain
     CLASS = "class"  # an alteration class: hotspot/activating, truncating, amplification, ...
     GENE = "gene"  # any oncogenic alteration of the gene
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class AlterationClass(enum.Enum):
@@ -639,19 +623,12 @@ class Match:
                 self.evidence.id)
 
 
-class TrialMatchKind(enum.Enum):
+class TrialMatchKind(_Ranked):
     """Why a clinical trial is listed, strongest first (the order trials are ranked in)."""
 
     BIOMARKER = "biomarker"  # the study's own text names the patient's alteration
     PATHWAY = "pathway or drug class"  # names the gene, pathway, drug or drug class, not the change
     CONDITION = "condition only"  # found for the patient's condition; its text names none of these
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
@@ -708,5 +685,4 @@ class SampleResult:
 
 # position of each member in its enum's declared order (strongest / most specific first), read by
 # the ``rank`` properties: a dict lookup, where ``list(Enum).index`` rebuilt a list on every sort
-_RANK: dict[enum.Enum, int] = {m: i for e in (EvidenceLevel, Tier, EvidenceKind, MatchRung,
-                                              TrialMatchKind) for i, m in enumerate(e)}
+_RANK: dict[enum.Enum, int] = {m: i for e in _Ranked.__subclasses__() for i, m in enumerate(e)}
