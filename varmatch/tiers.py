@@ -278,8 +278,7 @@ def merge_layers(matches: list[Match]) -> list[Match]:
     for m in matches:
         if m.evidence.layer == "curated":
             curated.setdefault(_ground(m), []).append(m)
-    out: dict[int, Match] = {id(m): m if m.sources else replace(m, sources=(m.evidence.layer,))
-                             for m in matches}
+    out: dict[int, Match] = {id(m): m for m in matches}  # tier_candidate set each one's sources
     for imp in (m for m in matches if m.evidence.layer != "curated"):
         cites = {c.id for c in imp.evidence.citations}
         for cur in curated.get(_ground(imp), ()):

@@ -518,7 +518,7 @@ def _trie_regex(seqs: list[list[str]]) -> str:
 def _region_regex(merged: dict[bytes, tuple[list[int], list[int]]]) -> re.Pattern[bytes]:
     """A regex matching ``\\n<contig>\\t<POS>\\t`` exactly when POS lies in one of the contig's
     intervals (the position test runs inside the regex engine, so only wanted lines reach Python),
-    or when POS is not a whole number from 1."""
+    or when POS does not start with a digit 1-9 (see below)."""
     seqs = []
     for contig, (starts, ends) in merged.items():
         head = [re.escape(chr(c)) for c in contig] + ["\t", "0*"]
