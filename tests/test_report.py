@@ -773,15 +773,21 @@ def test_xlsx_to_stdout_and_a_clear_error_without_openpyxl(monkeypatch):
 
 
 def test_compiled_template_cache_is_used_and_never_breaks_the_report(npc, tmp_path, monkeypatch):
+    from varmatch.writers import html
+
     monkeypatch.setenv("VARMATCH_CACHE_DIR", str(tmp_path / "cache"))
+    html._environment.cache_clear()  # a new process: the environment reads the cache afresh
     first = render_html([npc])
     entries = list((tmp_path / "cache" / "jinja").glob("*.bc"))
     assert entries, "the compiled report template is kept for the next run"
     assert render_html([npc]) == first  # from the cache: the same page
     for e in entries:  # a damaged entry is compiled afresh, not trusted
         e.write_bytes(e.read_bytes()[:40])
+    html._environment.cache_clear()
     assert render_html([npc]) == first
     # a cache that cannot be written (here: a file where the folder should be) is skipped
     shutil.rmtree(tmp_path / "cache")
     (tmp_path / "cache").write_text("not a folder")
+    html._environment.cache_clear()
     assert render_html([npc]) == first
+    html._environment.cache_clear()  # later tests: the user's cache again

@@ -528,6 +528,7 @@ class _BytecodeCache(jinja2.BytecodeCache):
                     os.unlink(tmp)
 
 
+@lru_cache(maxsize=1)  # one per process: a cohort renders the same template for every sample
 def _environment() -> jinja2.Environment:
     from varmatch.kb import cache_dir
 
