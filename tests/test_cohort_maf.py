@@ -162,25 +162,84 @@ def test_maf_resume_redoes_every_sample_after_a_civic_update(tmp_path, monkeypat
 
 
 # ---- workers read the MAF in pieces of whole samples (-j 2 and more) ---------------------------
+def _pieces(path: Path, size: int) -> list[tuple[tuple[int, str], int, list[tuple[int, str]]]]:
+    from varmatch.cohort import maf_chunks, piece_lines
+
+    return [(h, first, list(piece_lines(str(path), first, piece)))
+            for h, first, piece in maf_chunks(str(path), size=size)]
+
+
+def _check_pieces(path: Path, header: str, rows: list[str], size: int = 2000) -> list:
+    pieces = _pieces(path, size)  # a few rows per piece
+    assert all(h == (1, header) for h, _first, _lines in pieces)
+    assert [r for _h, _f, lines in pieces for _n, r in lines] == rows  # every row once, in order
+    line = 2
+    si = header.rstrip("\r\n").split("\t").index("Tumor_Sample_Barcode")
+    owner: dict[str, int] = {}
+    for i, (_h, first, lines) in enumerate(pieces):
+        assert first == line  # line numbers carry over for error messages
+        assert [n for n, _r in lines] == list(range(first, first + len(lines)))
+        line += len(lines)
+        for _n, r in lines:
+            sample = r.split("\t")[si]
+            assert owner.setdefault(sample, i) == i, f"{sample} split over two pieces"
+    return pieces
+
+
 def test_maf_pieces_end_only_where_the_sample_changes():
     if not MAF.exists():
         pytest.skip(f"{MAF} is missing")
     from varmatch.cohort import maf_chunks
 
     header, rows = _lines()
-    pieces = list(maf_chunks(str(MAF), size=2000))  # a few rows per piece
-    assert len(pieces) > 5
-    assert all(h == (1, header) for h, _first, _rows in pieces)
-    assert [r for _h, _f, rs in pieces for r in rs] == rows  # every row once, in order
-    line = 2
-    si = header.rstrip("\n").split("\t").index("Tumor_Sample_Barcode")
-    owner: dict[str, int] = {}
-    for i, (_h, first, rs) in enumerate(pieces):
-        assert first == line  # line numbers carry over for error messages
-        line += len(rs)
-        for r in rs:
-            sample = r.split("\t")[si]
-            assert owner.setdefault(sample, i) == i, f"{sample} split over two pieces"
+    assert len(_check_pieces(MAF, header, rows)) > 5
+    # a plain file goes to workers as byte ranges, not as text through the pipe
+    assert all(isinstance(p, tuple) for _h, _f, p in maf_chunks(str(MAF), size=2000))
+
+
+def test_maf_pieces_of_gzip_crlf_and_one_big_sample(tmp_path):
+    """The text path (gzip), Windows line ends, and a sample larger than many pieces."""
+    if not MAF.exists():
+        pytest.skip(f"{MAF} is missing")
+    import gzip
+
+    from varmatch.cohort import maf_chunks
+
+    header, rows = _lines()
+    gz = tmp_path / "m.maf.gz"
+    gz.write_bytes(gzip.compress(MAF.read_bytes()))
+    _check_pieces(gz, header, rows)
+    assert all(isinstance(p, list) for _h, _f, p in maf_chunks(str(gz), size=2000))
+
+    crlf = tmp_path / "crlf.maf"
+    crlf.write_bytes(MAF.read_bytes().replace(b"\n", b"\r\n"))
+    _check_pieces(crlf, header.replace("\n", "\r\n"), [r.replace("\n", "\r\n") for r in rows])
+
+    si = header.split("\t").index("Tumor_Sample_Barcode")
+    one = []
+    for r in rows:
+        cells = r.split("\t")
+        cells[si] = "ONE-SAMPLE"
+        one.append("\t".join(cells))
+    big = tmp_path / "one.maf"
+    big.write_text(header + "".join(one))
+    pieces = _check_pieces(big, header, one, size=500)
+    assert len(pieces) == 1
+
+
+def test_maf_pieces_after_a_comment_that_is_not_utf8(tmp_path):
+    """A byte the text reader replaces shifts the byte offset: the rows go as text instead."""
+    if not MAF.exists():
+        pytest.skip(f"{MAF} is missing")
+    from varmatch.cohort import maf_chunks
+
+    header, rows = _lines()
+    path = tmp_path / "latin1.maf"
+    path.write_bytes(b"#comment from caf\xe9\n" + MAF.read_bytes())
+    pieces = list(maf_chunks(str(path), size=2000))
+    assert pieces[0][0] == (2, header)
+    assert all(isinstance(p, list) for _h, _f, p in pieces)
+    assert [r for _h, _f, p in pieces for r in p] == rows
 
 
 def test_pieces_give_the_same_cohort_as_the_single_reader(tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 # --------------------------------------------------------------------------------------------------
@@ -239,6 +239,12 @@ class ProteinChange:
         return f"{pos}{aa(self.alt)}"
 
     def __str__(self) -> str:
+        return self.short
+
+    @functools.cached_property
+    def short(self) -> str:
+        """The 1-letter form without ``p.`` (``E17K``), made once per object: matching, tiering
+        and every writer ask for it many times per sample."""
         return self._render(lambda s: s)
 
     @property
@@ -311,6 +317,15 @@ class Alteration:
     def __str__(self) -> str:
         return self.label
 
+    def __hash__(self) -> int:
+        return self._hash
+
+    @functools.cached_property
+    def _hash(self) -> int:
+        """The dataclass hash of all fields, computed once: tiering and merging hash the same
+        alterations over and over (an explicit ``__hash__`` is kept by ``@dataclass``)."""
+        return hash(tuple(getattr(self, f) for f in _ALTERATION_FIELDS))
+
     @functools.cached_property
     def label(self) -> str:
         """The alteration's name (``AKT1 p.E17K``), made once per object: tiering, matching and
@@ -354,6 +369,9 @@ class Alteration:
         """Identity of the biological event (two annotations of one variant share it)."""
         return (self.gene, self.type.value, str(self.protein) if self.protein else self.hgvs_c,
                 self.partner)
+
+
+_ALTERATION_FIELDS = tuple(f.name for f in fields(Alteration))
 
 
 @dataclass(frozen=True)
