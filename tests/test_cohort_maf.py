@@ -195,6 +195,7 @@ def test_maf_pieces_end_only_where_the_sample_changes():
     assert len(_check_pieces(MAF, header, rows)) > 5
     # a plain file goes to workers as byte ranges, not as text through the pipe
     assert all(isinstance(p, tuple) for _h, _f, p in maf_chunks(str(MAF), size=2000))
+    assert len(_check_pieces(MAF, header, rows, size=1)) == 20  # one sample per piece
 
 
 def test_maf_pieces_of_gzip_crlf_and_one_big_sample(tmp_path):
@@ -209,7 +210,7 @@ def test_maf_pieces_of_gzip_crlf_and_one_big_sample(tmp_path):
     gz = tmp_path / "m.maf.gz"
     gz.write_bytes(gzip.compress(MAF.read_bytes()))
     _check_pieces(gz, header, rows)
-    assert all(isinstance(p, list) for _h, _f, p in maf_chunks(str(gz), size=2000))
+    assert all(isinstance(p, bytes) for _h, _f, p in maf_chunks(str(gz), size=2000))
 
     crlf = tmp_path / "crlf.maf"
     crlf.write_bytes(MAF.read_bytes().replace(b"\n", b"\r\n"))
@@ -227,19 +228,23 @@ def test_maf_pieces_of_gzip_crlf_and_one_big_sample(tmp_path):
     assert len(pieces) == 1
 
 
-def test_maf_pieces_after_a_comment_that_is_not_utf8(tmp_path):
-    """A byte the text reader replaces shifts the byte offset: the rows go as text instead."""
+def test_a_maf_whose_offsets_are_unknown_is_read_whole(tmp_path, caplog):
+    """A byte the text reader replaces (not UTF-8) before the header makes byte offsets
+    unreliable: no pieces; the cohort says so and reads the file in one process, same result."""
     if not MAF.exists():
         pytest.skip(f"{MAF} is missing")
-    from varmatch.cohort import maf_chunks
+    from varmatch.cohort import _CannotCut, maf_chunks
 
-    header, rows = _lines()
     path = tmp_path / "latin1.maf"
     path.write_bytes(b"#comment from caf\xe9\n" + MAF.read_bytes())
-    pieces = list(maf_chunks(str(path), size=2000))
-    assert pieces[0][0] == (2, header)
-    assert all(isinstance(p, list) for _h, _f, p in pieces)
-    assert [r for _h, _f, p in pieces for r in p] == rows
+    with pytest.raises(_CannotCut, match="before line 2 is not UTF-8"):
+        list(maf_chunks(str(path)))
+    with caplog.at_level(logging.INFO, logger="varmatch.cohort"):
+        b = run_cohort(path, tmp_path / "j2", Options(tumor_type="NPC"), jobs=2)
+    assert "a byte before line 2 is not UTF-8; reading it whole" in caplog.text
+    a = run_cohort(MAF, tmp_path / "j1", Options(tumor_type="NPC"), jobs=1)
+    assert a.n_samples == b.n_samples == 20 and not b.failed
+    assert [r.best_tier for r in a.records] == [r.best_tier for r in b.records]
 
 
 def test_pieces_give_the_same_cohort_as_the_single_reader(tmp_path):

@@ -501,7 +501,7 @@ class Engine:
             return [_failed(r.sample, r.tumor_type, exc) for r in recs]
         if self.journal is not None:
             by_sample: dict[str, dict[str, list[int]]] = {}
-            for p in map(Path, paths):
+            for p in paths:
                 st = os.stat(p)
                 by_sample.setdefault(p.name.split(".varmatch.")[0], {})[p.name] = \
                     [st.st_size, st.st_mtime_ns]
@@ -548,130 +548,100 @@ class Engine:
 CHUNK_CHARS = 1 << 20  # MAF text per worker task in chunk mode, rounded to whole samples
 
 
-Piece = list[str] | tuple[int, int]  # rows as text, or (byte offset, length) of a plain file
+Piece = bytes | tuple[int, int]  # rows of a gzipped MAF, or (offset, length) in a plain one
+
+
+class _CannotCut(Exception):
+    """The MAF cannot be handed on in byte pieces (see :func:`maf_chunks`)."""
 
 
 def maf_chunks(path: str, size: int | None = None) -> Iterator[tuple[tuple[int, str], int, Piece]]:
     """A MAF in pieces for workers to read themselves (:func:`piece_lines`): the header line
-    (number, text), the first row's line number and about ``size`` characters of rows. A piece
-    ends only where ``Tumor_Sample_Barcode`` changes, so a MAF sorted by sample never splits a
-    sample; in an unsorted MAF a sample comes back in a later piece (the caller checks). Nothing
-    is yielded for a file without a header or rows (the reader then says what is wrong).
+    (number, text), the first row's line number and about ``size`` bytes of rows. A piece ends
+    only where ``Tumor_Sample_Barcode`` changes, so a MAF sorted by sample never splits a sample;
+    in an unsorted MAF a sample comes back in a later piece (the caller checks). Nothing is
+    yielded for a file without a header or rows (the reader then says what is wrong).
 
-    A plain (not gzipped) file is handed on as byte ranges, which each worker reads and decodes
-    itself: this process then only looks for sample boundaries, instead of decoding every row
-    and sending it through a pipe (1.5 s of its CPU for a 1M-row MAF). A gzipped file, or one
-    whose text before the rows does not re-encode to the same bytes, is handed on as text."""
+    A plain file is handed on as byte ranges that each worker reads itself, a gzipped one as
+    its uncompressed bytes; workers decode them. This process only looks for sample boundaries
+    (decoding every row here and sending it through a pipe took 1.5 s of its CPU for a 1M-row
+    MAF, while the workers waited). Raises :class:`_CannotCut` when the text before the rows
+    does not re-encode to the file's bytes (a byte that is not UTF-8), so offsets are unknown."""
+    import gzip
+
     from varmatch.readers.maf import _columns, open_text
 
     p = Path(path)
     size = size or CHUNK_CHARS
     with open_text(p) as fh:
-        n, skipped = 0, 0
+        n, start = 0, 0
         for line in fh:
             n += 1
+            start += len(line.encode("utf-8"))
             if line.strip() and not line.startswith("#"):
                 break
-            skipped += len(line.encode("utf-8"))
         else:
             return
-        header = (n, line)
-        si = _columns([c.strip() for c in line.rstrip("\r\n").split("\t")], p, n)[
-            "Tumor_Sample_Barcode"]
-        start = skipped + len(line.encode("utf-8"))
-        if not isinstance(fh.buffer, io.BufferedReader) or not _bytes_are(p, start, line):
-            first, rows, run = n + 1, [], _Run(si)
-            while block := fh.readlines(size):
-                rows += block
-                cut = run.start(rows)
-                if cut:
-                    yield header, first, rows[:cut]
-                    first += cut
-                    rows = rows[cut:]
-                run.known = len(rows)
-            if rows:
-                yield header, first, rows
-            return
-    first, rows, tail, run = n + 1, [], b"", _Run(si)
-    with open(p, "rb") as fb:
-        fb.seek(start)
+        plain = isinstance(fh.buffer, io.BufferedReader)
+    header = (n, line)
+    si = _columns([c.strip() for c in line.rstrip("\r\n").split("\t")], p, n)["Tumor_Sample_Barcode"]
+    with open(p, "rb") if plain else gzip.open(p, "rb") as fb:
+        if not fb.read(start).endswith(line.encode("utf-8")):
+            raise _CannotCut(f"{p}: a byte before line {n} is not UTF-8")
+        first, buf, known, sample = n + 1, b"", 0, None
         while block := fb.read(size):
-            tail += block
-            # whole lines only (a piece ends after a newline); bytes.splitlines breaks lines
-            # where text-mode reading does (\n, \r\n, \r), so line numbers agree
-            k = tail.rfind(b"\n") + 1
-            rows += tail[:k].splitlines(keepends=True)
-            tail = tail[k:]
-            cut = run.start(rows)
+            buf += block
+            cut, sample = _run_start(buf, known, sample, si)
             if cut:
-                length = sum(map(len, rows[:cut]))
-                yield header, first, (start, length)
-                first += cut
-                start += length
-                rows = rows[cut:]
-            run.known = len(rows)
-        if rows or tail:
-            yield header, first, (start, sum(map(len, rows)) + len(tail))
+                yield header, first, (start, cut) if plain else buf[:cut]
+                first += _n_lines(buf, cut)
+                start += cut
+                buf = buf[cut:]
+            known = buf.rfind(b"\n") + 1
+        if buf:
+            yield header, first, (start, len(buf)) if plain else buf
 
 
-def _bytes_are(path: Path, end: int, line: str) -> bool:
-    """Whether the file's bytes before offset ``end`` end with ``line`` (UTF-8): false when a
-    byte the text reader replaced (not UTF-8) makes the offset unreliable."""
-    raw = line.encode("utf-8")
-    if end < len(raw):
-        return False
-    with open(path, "rb") as fb:
-        fb.seek(end - len(raw))
-        return fb.read(len(raw)) == raw
+def _n_lines(buf: bytes, end: int) -> int:
+    """Lines in ``buf[:end]`` as text-mode reading counts them (``\\n``, ``\\r\\n`` and ``\\r`` end
+    a line), so the line numbers of later pieces agree with the file's."""
+    return buf.count(b"\n", 0, end) + buf.count(b"\r", 0, end) - buf.count(b"\r\n", 0, end)
+
+
+def _run_start(buf: bytes, known: int, sample: str | None, si: int) -> tuple[int, str | None]:
+    """Where the rows of the last sample among the whole lines of ``buf`` begin (0 when all are
+    one sample's), and that sample. ``buf[:known]`` is already known to be one run of ``sample``,
+    so only the lines after it are read (a sample larger than a piece stays linear). Comment,
+    blank and short lines belong to the run around them (the reader judges them). Lines are
+    split at ``\\n`` only: where a stray ``\\r`` makes this differ from the reader, a sample may be
+    cut in two, which the caller detects and answers by reading the file whole."""
+    i, last = buf.rfind(b"\n") + 1, None
+    while i > known:
+        j = max(buf.rfind(b"\n", known, i - 1) + 1, known)
+        line = buf[j:i].decode("utf-8", errors="replace")
+        cells = line.split("\t", si + 1)
+        if line[:1] != "#" and not line.isspace() and len(cells) > si:
+            s = cells[si].strip()
+            if last is None:
+                last = s
+            elif s != last:
+                return i, last
+        i = j
+    if last is None:  # nothing new but comments: still the known run
+        return 0, sample
+    return (known if known and sample is not None and sample != last else 0), last
 
 
 def piece_lines(path: str, first: int, piece: Piece) -> Iterator[tuple[int, str]]:
-    """The numbered lines of one piece of :func:`maf_chunks`, read as ``open_text`` reads them."""
-    if isinstance(piece, list):
-        return enumerate(piece, start=first)
-    offset, length = piece
-    with open(path, "rb") as fb:
-        fb.seek(offset)
-        text = fb.read(length).decode("utf-8", errors="replace")
-    return enumerate(io.StringIO(text, newline=""), start=first)
-
-
-class _Run:
-    """Finds where the rows of the last sample begin in a growing list of rows, looking only at
-    rows added since the last call (``known`` rows at the front are one run of ``sample``), so a
-    sample larger than a piece does not make the search quadratic."""
-
-    def __init__(self, si: int):
-        self.si = si
-        self.known = 0
-        self.sample: str | None = None
-
-    def start(self, rows: list[str] | list[bytes]) -> int:
-        """The index of the last sample's first row (0 when all rows are one sample's).
-        Comment, blank and short lines belong to the run around them (the reader judges them)."""
-        i, last = len(rows) - 1, None
-        while i >= self.known and last is None:
-            last = self._sample(rows[i])
-            i -= 1
-        if last is None:  # nothing new but comments: still the known run
-            return 0
-        while i >= self.known:
-            s = self._sample(rows[i])
-            if s is not None and s != last:
-                self.sample = last
-                return i + 1
-            i -= 1
-        cut = self.known if self.sample is not None and self.sample != last else 0
-        self.sample = last
-        return cut
-
-    def _sample(self, line: str | bytes) -> str | None:
-        if isinstance(line, bytes):
-            line = line.decode("utf-8", errors="replace")
-        if line[:1] == "#" or line.isspace():
-            return None
-        cells = line.split("\t", self.si + 1)
-        return cells[self.si].strip() if len(cells) > self.si else None
+    """The numbered lines of one piece of :func:`maf_chunks`, split as ``open_text`` splits them."""
+    if isinstance(piece, bytes):
+        data = piece
+    else:
+        offset, length = piece
+        with open(path, "rb") as fb:
+            fb.seek(offset)
+            data = fb.read(length)
+    return enumerate(io.StringIO(data.decode("utf-8", errors="replace"), newline=""), start=first)
 
 
 def _do_maf_chunk(path: str, header: tuple[int, str], first: int, piece: Piece, base: str,
@@ -1003,6 +973,7 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
                     raise NotSorted(f"{sorted(names & done_samples)[0]} is in two pieces")
                 done_samples.update(names)
 
+            why = "no rows to hand on"  # the reader below says what is wrong
             try:
                 _run_tasks(chunks, init_args, jobs, summary, progress, one_piece_per_sample)
                 by_chunks = bool(summary.records)
@@ -1012,10 +983,13 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
                 # whole (every sample is written again below)
                 log.debug("%s: %s", paths[0], exc)
                 journal.clear()
+                why = "not every sample's rows are together"
+            except _CannotCut as exc:  # raised before any piece was handed on
+                why = str(exc).removeprefix(f"{paths[0]}: ")
             if by_chunks:
                 progress.close()
-            else:  # no rows to hand on (the reader below says why) or not sorted by sample
-                log.info("%s: not every sample's rows are together; reading it whole", paths[0])
+            else:
+                log.info("%s: %s; reading it whole", paths[0], why)
         if not by_chunks:
             reader_engine = Engine(opts, None, names, True)
 

@@ -201,7 +201,8 @@ class Annotator:
             f"REF disagrees with the {sc.build} reference at {len(bad)} of {checked} "
             f"pathway positions (first: {bad[0].message}); {likely}", sc.source)
 
-    def classify(self, alt: Alteration) -> Alteration:
+    def classify(self, alt: Alteration, **changes) -> Alteration:
+        """``alt`` with its oncogenicity, hotspot status and flags (and ``changes``), in one copy."""
         from varmatch.annotate.oncogenicity import classify
 
         onc, reason, hotspot = classify(alt, self.roles)
@@ -209,7 +210,7 @@ class Annotator:
         if alt.vaf is not None and alt.vaf < LOW_VAF and LOW_VAF_FLAG not in flags:
             flags = (*flags, LOW_VAF_FLAG)
         return replace(alt, oncogenicity=onc, oncogenicity_reason=reason, hotspot=hotspot,
-                       flags=flags)
+                       flags=flags, **changes)
 
     def below_min_vaf(self, sc: SampleCalls) -> None:
         """Move calls below ``--min-vaf`` to the excluded calls, with the reason."""
@@ -269,11 +270,11 @@ class Annotator:
                         "only): pass --gtf and --fasta, or give a file annotated by VEP/SnpEff/"
                         "ANNOVAR", v.source))
             for alt in alts:
-                alt = self.classify(replace(alt, sample=sc.sample))
+                alt = self.classify(alt, sample=sc.sample)
                 found.setdefault((alt.key, str(alt.variant)), alt)
         for alt in sc.alterations:
             if alt.gene in self.read_genes:
-                alt = self.classify(replace(alt, sample=alt.sample or sc.sample))
+                alt = self.classify(alt, sample=alt.sample or sc.sample)
                 found.setdefault((alt.key, str(alt.variant)), alt)
         # context genes (ERBB2, ESR1) go aside for eligibility.py; only protein-altering ones
         sc.context = [a for a in found.values() if a.gene not in self.genes

@@ -307,8 +307,8 @@ def _move_set(files: list[tuple[str, str]], stage: str, tag: str = "") -> None:
 def write_outputs(results: list[SampleResult], out_dir: str | Path, formats: list[str]) -> list[Path]:
     """Per-sample files ``<out>/<sample>.varmatch.<suffix>``; returns the paths written.
 
-    Each sample's set is all or nothing and all from this call: written into a temporary folder
-    inside ``out_dir`` and moved in under a lock on the folder. An I/O failure raises
+    Each sample's set is all or nothing and all from this call: every set is written into a
+    temporary folder inside ``out_dir`` first, then each is moved in, under one lock on the folder. An I/O failure raises
     :class:`OutputError` (exit 2) and leaves the sample's earlier files as they were.
     """
     out = Path(out_dir)
@@ -327,6 +327,7 @@ def write_outputs(results: list[SampleResult], out_dir: str | Path, formats: lis
         raise io_error(exc, out, "cannot create a temporary folder in the output folder") from None
     out_s, stage_s = str(out), str(stage)  # plain strings: Path objects cost more than the I/O
     try:
+        sets = []
         for k, (res, stem) in enumerate(zip(results, _unique_names(results), strict=True)):
             files = []
             for spec in specs:
@@ -336,10 +337,12 @@ def write_outputs(results: list[SampleResult], out_dir: str | Path, formats: lis
                 with _open(staged, spec.binary) as fh:  # open() creates it 0666 & ~umask
                     spec.write([res], fh)
                 files.append((staged, target))
-            where = out
-            with _folder_lock(out):
+            sets.append(files)
+        where = out
+        with _folder_lock(out):  # taken once per call: each set is still moved in on its own
+            for k, files in enumerate(sets):
                 _move_set(files, stage_s, str(k))
-            written.extend(Path(t) for _s, t in files)
+                written.extend(Path(t) for _s, t in files)
     except OSError as exc:
         raise io_error(exc, exc.filename if where == out and exc.filename else where) from None
     finally:

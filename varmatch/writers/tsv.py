@@ -104,10 +104,26 @@ def _match_cells(m: Match, labels) -> list[str]:
     ]
 
 
+def _row_writer(fh):
+    """``writerow`` for cells already made safe by :func:`_fmt` (no tab, CR or LF): a plain join,
+    which is what the csv module writes for them, unless a cell holds a double quote (the csv
+    module then quotes the cell, and it still writes that row)."""
+    w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+    write = fh.write
+
+    def writerow(row: list[str]) -> None:
+        line = "\t".join(row)
+        if '"' in line:
+            w.writerow(row)
+        else:
+            write(line + "\n")
+    return writerow
+
+
 @register("tsv", "tsv", "one row per match (and per unmatched alteration), stable columns")
 def write_tsv(results: list[SampleResult], fh) -> None:
-    w = csv.writer(fh, delimiter="\t", lineterminator="\n")
-    w.writerow(MATCH_COLUMNS)
+    writerow = _row_writer(fh)
+    writerow(MATCH_COLUMNS)
     for r in results:
         matches = list(r.matches)
         labels = approval_labels(matches)
@@ -117,13 +133,13 @@ def write_tsv(results: list[SampleResult], fh) -> None:
             used = [m for m in matches if a in m.alterations]
             if not used:
                 base[_TIER_AT] = _fmt(alteration_tier(a, matches))
-                w.writerow(base)
+                writerow(base)
             for m in used:
                 mc = cells.get(id(m))
                 if mc is None:
                     mc = cells[id(m)] = _match_cells(m, labels)
-                w.writerow(base[:_TIER_AT] + mc[:_FLAGS_AT - _TIER_AT] + base[_FLAGS_AT:_FLAGS_AT + 1]
-                           + mc[_FLAGS_AT - _TIER_AT:])
+                writerow(base[:_TIER_AT] + mc[:_FLAGS_AT - _TIER_AT] + base[_FLAGS_AT:_FLAGS_AT + 1]
+                         + mc[_FLAGS_AT - _TIER_AT:])
 
 
 @register("alterations", "alterations.tsv", "the annotated alterations, one row each (input of `varmatch match`)")
