@@ -346,6 +346,13 @@ class Alteration:
             return f"{self.gene}/{self.partner} fusion (5'/3' order not stated)"
         return f"{self.gene} {self.type}"
 
+    @functools.cached_property
+    def ident(self) -> str:
+        """The id outputs use for this alteration (``AKT1:E17K@14:104780214C>T``): gene, change
+        and, when known, the variant; made once per object (every match names its alterations)."""
+        change = self.protein or self.hgvs_c or self.type.value
+        return f"{self.gene}:{change}" + (f"@{self.variant}" if self.variant else "")
+
     @property
     def fusion_role(self) -> str:
         """The pathway gene's side of a fusion, e.g. "AKT3 is the 3' partner (with MAGI3 5')"."""
@@ -386,11 +393,10 @@ class ExcludedCall:
 # --------------------------------------------------------------------------------------------------
 class _Ranked(enum.Enum):
     """An enum whose declared order is a ranking (strongest or most specific first), shown by
-    its value."""
+    its value. ``rank`` is the member's place in that order (0 = first), set once per member at
+    the end of this module: a plain attribute, because sorting matches reads it constantly."""
 
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
+    rank: int
 
     def __str__(self) -> str:
         return self.value
@@ -582,7 +588,7 @@ class Evidence:
     disease: str = ""  # the source's own disease name, where it is not an OncoTree code
     rating: int | None = None  # CIViC evidence rating (1-5 stars)
 
-    @property
+    @functools.cached_property
     def therapy(self) -> str:
         return " + ".join((*self.drugs, *self.partners))
 
@@ -701,6 +707,6 @@ class SampleResult:
     trials: TrialSearch | None = None  # None: not requested (--trials)
 
 
-# position of each member in its enum's declared order (strongest / most specific first), read by
-# the ``rank`` properties: a dict lookup, where ``list(Enum).index`` rebuilt a list on every sort
-_RANK: dict[enum.Enum, int] = {m: i for e in _Ranked.__subclasses__() for i, m in enumerate(e)}
+for _ranked in _Ranked.__subclasses__():
+    for _i, _member in enumerate(_ranked):
+        _member.rank = _i

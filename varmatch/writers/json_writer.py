@@ -108,7 +108,7 @@ def alteration_dict(a: Alteration, matches: list[Match] | None = None) -> dict:
 
 
 def alteration_id(a: Alteration) -> str:
-    return f"{a.gene}:{a.protein or a.hgvs_c or a.type.value}" + (f"@{a.variant}" if a.variant else "")
+    return a.ident
 
 
 def _evidence_json(ev: Evidence) -> tuple:
