@@ -69,3 +69,22 @@ def test_citation_urls():
     assert Citation("PMID:28961834").url == "https://pubmed.ncbi.nlm.nih.gov/28961834/"
     assert Citation("NCT04305496").url.endswith("/NCT04305496")
     assert Citation("DOI:10.1093/annonc/mdx346").url == "https://doi.org/10.1093/annonc/mdx346"
+
+
+def test_evolve_is_replace_without_stale_cached_properties():
+    """``evolve`` (the fast copy tiering and annotation use) gives what dataclasses.replace gives,
+    and never carries a cached value made from the old fields."""
+    import dataclasses
+
+    from varmatch.models import Alteration, ProteinChange, Variant, evolve
+
+    v = Variant("14", 104780214, "C", "T")
+    a = Alteration("AKT1", protein=ProteinChange.parse("E17K"), variant=v)
+    assert (a.label, a.ident) == ("AKT1 p.E17K", "AKT1:E17K@14:104780214C>T")  # cached now
+    b = evolve(a, protein=ProteinChange.parse("E17Q"), sample="S1")
+    assert b == dataclasses.replace(a, protein=ProteinChange.parse("E17Q"), sample="S1")
+    assert (b.label, b.ident, b.sample) == ("AKT1 p.E17Q", "AKT1:E17Q@14:104780214C>T", "S1")
+    assert hash(b) == hash(dataclasses.replace(b)) and hash(b) != hash(a)
+    assert (a.label, a.protein.short) == ("AKT1 p.E17K", "E17K")  # the original is untouched
+    with pytest.raises(TypeError, match="no field 'colour'"):
+        evolve(a, colour="red")

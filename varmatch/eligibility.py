@@ -23,9 +23,15 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import replace
 
-from varmatch.models import Alteration, AlterationType, Match, RequirementState, RequirementStatus
+from varmatch.models import (
+    Alteration,
+    AlterationType,
+    Match,
+    RequirementState,
+    RequirementStatus,
+    evolve,
+)
 
 CONTEXT_GENES = frozenset({"ERBB2", "ESR1"})
 
@@ -123,5 +129,5 @@ def annotate_matches(matches: list[Match], context: list[Alteration]) -> list[Ma
     out = []
     for m in matches:
         statuses = requirement_statuses(m.evidence.requirements, context)
-        out.append(replace(m, requirement_status=statuses) if statuses else m)
+        out.append(evolve(m, requirement_status=statuses) if statuses else m)
     return out

@@ -26,8 +26,6 @@ on their own axis and never mixed into the sensitivity ranking.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from varmatch.kb.oncotree import OncoTree
 from varmatch.match import Candidate
 from varmatch.models import (
@@ -39,6 +37,7 @@ from varmatch.models import (
     Oncogenicity,
     Tier,
     TumorRelation,
+    evolve,
 )
 
 ROOT = "TISSUE"
@@ -285,7 +284,7 @@ def merge_layers(matches: list[Match]) -> list[Match]:
             mine = out[id(cur)]
             if (cur.evidence.direction is imp.evidence.direction
                     and cites & {c.id for c in cur.evidence.citations} and id(imp) in out):
-                out[id(cur)] = replace(mine, sources=(*mine.sources, imp.evidence.layer),
+                out[id(cur)] = evolve(mine, sources=(*mine.sources, imp.evidence.layer),
                                        merged=(*mine.merged, imp.evidence))
                 del out[id(imp)]
                 break
@@ -294,7 +293,7 @@ def merge_layers(matches: list[Match]) -> list[Match]:
                         f"level {imp.evidence.level}) "
                         f"disagrees for the same alteration, therapy and tumor type; the curated "
                         f"row {cur.evidence.id} stands.")
-                out[id(cur)] = replace(mine, conflict=" ".join(filter(None, (mine.conflict, text))))
+                out[id(cur)] = evolve(mine, conflict=" ".join(filter(None, (mine.conflict, text))))
     return list(out.values())
 
 
@@ -343,5 +342,5 @@ def qualify(matches: list[Match]) -> list[Match]:
                       else f"the option stays at level {level}, the lowest, marked conflicting")
             why += (f" {ids} {verb} to this tumor type at a level at least as strong, so "
                     f"{change}.")
-        out.append(replace(m, qualifiers=quals, level=level, tier=tier, rule=rule, why=why))
+        out.append(evolve(m, qualifiers=quals, level=level, tier=tier, rule=rule, why=why))
     return out

@@ -12,11 +12,10 @@ oncogenic / VUS / benign with its reason. Only genes of the knowledgebase's path
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from varmatch.eligibility import CONTEXT_GENES
 from varmatch.errors import AnnotationRequiredError, InputError, ReferenceMismatchError
-from varmatch.models import Alteration, Build, Consequence, ExcludedCall
+from varmatch.models import Alteration, Build, Consequence, ExcludedCall, evolve
 from varmatch.readers import RawCall, SampleCalls
 
 log = logging.getLogger(__name__)
@@ -209,8 +208,8 @@ class Annotator:
         flags = alt.flags
         if alt.vaf is not None and alt.vaf < LOW_VAF and LOW_VAF_FLAG not in flags:
             flags = (*flags, LOW_VAF_FLAG)
-        return replace(alt, oncogenicity=onc, oncogenicity_reason=reason, hotspot=hotspot,
-                       flags=flags, **changes)
+        return evolve(alt, oncogenicity=onc, oncogenicity_reason=reason, hotspot=hotspot,
+                      flags=flags, **changes)
 
     def below_min_vaf(self, sc: SampleCalls) -> None:
         """Move calls below ``--min-vaf`` to the excluded calls, with the reason."""

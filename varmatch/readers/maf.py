@@ -39,7 +39,6 @@ Not read: normal-sample columns, validation alleles, ``Protein_position`` alone 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gzip
 import io
 import logging
@@ -57,6 +56,7 @@ from varmatch.models import (
     ExcludedCall,
     ProteinChange,
     Variant,
+    evolve,
 )
 from varmatch.readers import RawCall, SampleCalls, head_bytes, register
 
@@ -441,9 +441,9 @@ def _finished(sc: SampleCalls, clinical_name: str | None, tumor_types: dict[str,
         notes.append(f"tumor type of {sc.sample} from the clinical file {clinical_name}"
                      if sc.sample in tumor_types else
                      f"{sc.sample} is not in the clinical file {clinical_name}")
-    return dataclasses.replace(sc, calls=list(sc.calls), alterations=list(sc.alterations),
-                               excluded_calls=list(sc.excluded_calls), excluded=list(sc.excluded),
-                               notes=notes)
+    return evolve(sc, calls=list(sc.calls), alterations=list(sc.alterations),
+                  excluded_calls=list(sc.excluded_calls), excluded=list(sc.excluded),
+                  notes=notes)
 
 
 def _columns(header: list[str], path: Path, line: int) -> dict[str, int]:
