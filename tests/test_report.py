@@ -791,3 +791,24 @@ def test_compiled_template_cache_is_used_and_never_breaks_the_report(npc, tmp_pa
     html._environment.cache_clear()
     assert render_html([npc]) == first
     html._environment.cache_clear()  # later tests: the user's cache again
+
+
+def test_tsv_rows_write_what_the_csv_module_writes():
+    """The fast row writer of the TSV outputs and cohort tables gives the csv module's bytes,
+    including the quoting of cells with a double quote, CR or LF."""
+    import csv
+    import io
+
+    from varmatch.writers import tsv_rows
+
+    rows = [["AKT1", "p.E17K", "", "capivasertib + fulvestrant"],
+            ["PTEN", 'the row "X" says', "Tier I", "é ü ∆"],
+            ["a\rb", "c\nd", "", ""], ["", "", "", ""], ['"', "x", "y", "z"]]
+    fast, ref = io.StringIO(), io.StringIO()
+    writerow = tsv_rows(fast)
+    w = csv.writer(ref, delimiter="\t", lineterminator="\n")
+    for r in rows:
+        writerow(r)
+        w.writerow(r)
+    assert fast.getvalue() == ref.getvalue()
+    assert fast.getvalue().splitlines()[0] == "AKT1\tp.E17K\t\tcapivasertib + fulvestrant"

@@ -1053,14 +1053,17 @@ def _write_timing(s: CohortSummary, jobs: int) -> None:
 # --------------------------------------------------------------------------------------------------
 # Summary files
 def _tsv(path: Path, header: list[str], rows: Iterable[Iterable]) -> None:
-    from varmatch.writers import atomic_open
+    from varmatch.writers import atomic_open, tsv_rows
 
     with atomic_open(path) as fh:
-        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
-        w.writerow(header)
+        writerow = tsv_rows(fh)
+        writerow(header)
         for row in rows:
-            w.writerow(["" if c is None else str(c).replace("\t", " ").replace("\n", " ")
-                        for c in row])
+            cells = ["" if c is None else c if type(c) is str else str(c) for c in row]
+            line = "\t".join(cells)  # tabs and newlines inside a cell become spaces
+            if line.count("\t") != len(cells) - 1 or "\n" in line:
+                cells = [c.replace("\t", " ").replace("\n", " ") for c in cells]
+            writerow(cells)
 
 
 def _alteration_rows(s: CohortSummary, c: dict) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ I/O failures become :class:`~varmatch.errors.OutputError` (exit 2) naming the pa
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
 import hashlib
 import importlib.util
@@ -74,6 +75,22 @@ class PerRow:
         value = self.make(row)
         self._memo[id(row)] = (row, value)
         return value
+
+
+def tsv_rows(fh) -> Callable[[list[str]], None]:
+    """``writerow`` for tab-separated rows of several cells, none holding a tab: what
+    ``csv.writer(fh, delimiter="\\t", lineterminator="\\n")`` writes, as a plain join (five
+    times faster) unless a cell holds a double quote, CR or LF, which the csv module quotes."""
+    w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+    write = fh.write
+
+    def writerow(row: list[str]) -> None:
+        line = "\t".join(row)
+        if '"' in line or "\r" in line or "\n" in line:
+            w.writerow(row)
+        else:
+            write(line + "\n")
+    return writerow
 
 
 def register(name: str, suffix: str, description: str, binary: bool = False, requires: str = ""):

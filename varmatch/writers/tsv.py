@@ -6,12 +6,11 @@ Columns are stable and documented in the README. An alteration with no match sti
 
 from __future__ import annotations
 
-import csv
 import re
 
 from varmatch.models import Alteration, Match, SampleResult
 from varmatch.tiers import alteration_tier
-from varmatch.writers import PerRow, register
+from varmatch.writers import PerRow, register, tsv_rows
 from varmatch.writers.json_writer import (
     approval_labels,
     evidence_relation,
@@ -104,25 +103,9 @@ def _match_cells(m: Match, labels) -> list[str]:
     ]
 
 
-def _row_writer(fh):
-    """``writerow`` for cells already made safe by :func:`_fmt` (no tab, CR or LF): a plain join,
-    which is what the csv module writes for them, unless a cell holds a double quote (the csv
-    module then quotes the cell, and it still writes that row)."""
-    w = csv.writer(fh, delimiter="\t", lineterminator="\n")
-    write = fh.write
-
-    def writerow(row: list[str]) -> None:
-        line = "\t".join(row)
-        if '"' in line:
-            w.writerow(row)
-        else:
-            write(line + "\n")
-    return writerow
-
-
 @register("tsv", "tsv", "one row per match (and per unmatched alteration), stable columns")
 def write_tsv(results: list[SampleResult], fh) -> None:
-    writerow = _row_writer(fh)
+    writerow = tsv_rows(fh)
     writerow(MATCH_COLUMNS)
     for r in results:
         matches = list(r.matches)
@@ -145,8 +128,8 @@ def write_tsv(results: list[SampleResult], fh) -> None:
 @register("alterations", "alterations.tsv", "the annotated alterations, one row each (input of `varmatch match`)")
 def write_alterations(results: list[SampleResult], fh) -> None:
     fh.write("#varmatch alterations v1\n")
-    w = csv.writer(fh, delimiter="\t", lineterminator="\n")
-    w.writerow(ALTERATION_COLUMNS)
+    writerow = tsv_rows(fh)
+    writerow(ALTERATION_COLUMNS)
     for r in results:
         for a in r.alterations:
             v = a.variant
@@ -163,4 +146,4 @@ def write_alterations(results: list[SampleResult], fh) -> None:
                 "annotation_source": a.annotation_source, "source": v.source if v else None,
                 "flags": "; ".join(a.flags),
             }
-            w.writerow([_fmt(row.get(c)) for c in ALTERATION_COLUMNS])
+            writerow([_fmt(row.get(c)) for c in ALTERATION_COLUMNS])
