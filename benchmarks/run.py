@@ -193,6 +193,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run: {tool} is needed on PATH", file=sys.stderr)
             return 2
     env = dict(os.environ)
+    # run from bytecode, as an installed package does (pip compiles it); this machine sets
+    # PYTHONDONTWRITEBYTECODE, which made every run compile every module it imports
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "varmatch")], env=env,
+                   check=True)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     vm = args.varmatch
     out = Path(tempfile.mkdtemp(prefix="varmatch-bench-out-"))
