@@ -605,7 +605,10 @@ def maf_chunks(path: str, size: int | None = None) -> Iterator[tuple[tuple[int, 
 def _n_lines(buf: bytes, end: int) -> int:
     """Lines in ``buf[:end]`` as text-mode reading counts them (``\\n``, ``\\r\\n`` and ``\\r`` end
     a line), so the line numbers of later pieces agree with the file's."""
-    return buf.count(b"\n", 0, end) + buf.count(b"\r", 0, end) - buf.count(b"\r\n", 0, end)
+    n = buf.count(b"\n", 0, end)
+    if buf.find(b"\r", 0, end) < 0:  # the usual case; find stops at the first CR, count does not
+        return n
+    return n + buf.count(b"\r", 0, end) - buf.count(b"\r\n", 0, end)
 
 
 def _run_start(buf: bytes, known: int, sample: str | None, si: int) -> tuple[int, str | None]:
@@ -756,11 +759,13 @@ class CohortSummary:
         c = {k: collections.Counter() for k in ("gene", "gene_actionable", "drug", "tier",
                                                 "alteration")}
         for rec in self.records:
-            c["gene"].update({g for g, _a, _t in rec.alterations})
-            c["alteration"].update({(g, a) for g, a, _t in rec.alterations})
-            c["gene_actionable"].update({a.gene for a in rec.actionable})
-            c["drug"].update(rec.drugs)
             c["tier"][rec.best_tier or ("failed" if rec.error else "none")] += 1
+            if rec.alterations:  # most samples of a cohort have none (Counter.update is not cheap)
+                c["gene"].update({g for g, _a, _t in rec.alterations})
+                c["alteration"].update({(g, a) for g, a, _t in rec.alterations})
+            if rec.actionable:
+                c["gene_actionable"].update({a.gene for a in rec.actionable})
+                c["drug"].update(rec.drugs)
         return c
 
 
