@@ -587,7 +587,7 @@ def maf_chunks(path: str, size: int | None = None) -> Iterator[tuple[tuple[int, 
     si = _columns([c.strip() for c in line.rstrip("\r\n").split("\t")], p, n)["Tumor_Sample_Barcode"]
     with open(p, "rb") if plain else gzip.open(p, "rb") as fb:
         if not fb.read(start).endswith(line.encode("utf-8")):
-            raise _CannotCut(f"{p}: a byte before line {n} is not UTF-8")
+            raise _CannotCut(f"a byte before line {n} is not UTF-8")
         first, buf, known, sample = n + 1, b"", 0, None
         while block := fb.read(size):
             buf += block
@@ -990,7 +990,7 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
                 journal.clear()
                 why = "not every sample's rows are together"
             except _CannotCut as exc:  # raised before any piece was handed on
-                why = str(exc).removeprefix(f"{paths[0]}: ")
+                why = str(exc)
             if by_chunks:
                 progress.close()
             else:
