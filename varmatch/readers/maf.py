@@ -418,15 +418,19 @@ def read_maf(
                          "the MAF has no NCBI_Build; pass --genome GRCh37 or --genome GRCh38", path)
     missing_tt = [s for s in by_sample if clinical and s not in tumor_types]
     for sid, sc in by_sample.items():
-        if clinical:
-            sc.notes.append(f"tumor type of {sid} from the clinical file {Path(clinical).name}"
-                            if sid in tumor_types else
-                            f"{sid} is not in the clinical file {Path(clinical).name}")
+        if clinical_name:
+            sc.notes.append(_clinical_note(sid, clinical_name, tumor_types))
     if missing_tt:
         log.warning("%s: %d sample(s) not in the clinical file", path, len(missing_tt))
     log.info("%s: %d rows, %d outside pathway genes skipped, %d samples", path, n_rows, skipped,
              len(by_sample))
     yield from by_sample.values()
+
+
+def _clinical_note(sample: str, clinical_name: str, tumor_types: dict[str, str]) -> str:
+    """Where the sample's tumor type came from (or that the clinical file lacks it)."""
+    return (f"tumor type of {sample} from the clinical file {clinical_name}" if sample in tumor_types
+            else f"{sample} is not in the clinical file {clinical_name}")
 
 
 def _finished(sc: SampleCalls, clinical_name: str | None, tumor_types: dict[str, str],
@@ -438,9 +442,7 @@ def _finished(sc: SampleCalls, clinical_name: str | None, tumor_types: dict[str,
                          "the MAF has no NCBI_Build; pass --genome GRCh37 or --genome GRCh38", path)
     notes = list(sc.notes)
     if clinical_name:
-        notes.append(f"tumor type of {sc.sample} from the clinical file {clinical_name}"
-                     if sc.sample in tumor_types else
-                     f"{sc.sample} is not in the clinical file {clinical_name}")
+        notes.append(_clinical_note(sc.sample, clinical_name, tumor_types))
     return evolve(sc, calls=list(sc.calls), alterations=list(sc.alterations),
                   excluded_calls=list(sc.excluded_calls), excluded=list(sc.excluded),
                   notes=notes)
