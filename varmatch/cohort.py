@@ -545,7 +545,7 @@ class Engine:
         return [recs[x] if isinstance(x, int) else x for x in slots]
 
 
-CHUNK_CHARS = 1 << 20  # MAF text per worker task in chunk mode, rounded to whole samples
+CHUNK_CHARS = 1 << 20  # MAF bytes per worker task (maf_chunks), rounded to whole samples
 
 
 Piece = bytes | tuple[int, int]  # rows of a gzipped MAF, or (offset, length) in a plain one
@@ -820,12 +820,7 @@ def _run_tasks(tasks: Iterable[Task], init_args: tuple, jobs: int, summary: Coho
     if jobs <= 1:
         _init_worker(*init_args)
         for task in tasks:
-            recs = task if isinstance(task, list) else task[0](*task[1])
-            if check is not None:
-                check(recs)
-            for rec in recs:
-                summary.add(rec)
-            progress.step(len(recs))
+            _collect(task if isinstance(task, list) else task[0](*task[1]), summary, progress, check)
         return
     window: collections.deque[Future | list[SampleRecord]] = collections.deque()
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
@@ -973,10 +968,10 @@ def run_cohort(samplesheet_or_maf: str | Path | list[str], out_dir: str | Path, 
             done_samples: set[str] = set()
 
             def one_piece_per_sample(recs: list[SampleRecord]) -> None:
-                names = {r.sample for r in recs}
-                if names & done_samples:
-                    raise NotSorted(f"{sorted(names & done_samples)[0]} is in two pieces")
-                done_samples.update(names)
+                samples = {r.sample for r in recs}
+                if samples & done_samples:
+                    raise NotSorted(f"{sorted(samples & done_samples)[0]} is in two pieces")
+                done_samples.update(samples)
 
             why = "no rows to hand on"  # the reader below says what is wrong
             try:
