@@ -285,7 +285,7 @@ def merge_layers(matches: list[Match]) -> list[Match]:
             if (cur.evidence.direction is imp.evidence.direction
                     and cites & {c.id for c in cur.evidence.citations} and id(imp) in out):
                 out[id(cur)] = evolve(mine, sources=(*mine.sources, imp.evidence.layer),
-                                       merged=(*mine.merged, imp.evidence))
+                                      merged=(*mine.merged, imp.evidence))
                 del out[id(imp)]
                 break
             if cur.evidence.direction is Direction.SENSITIVITY and imp.evidence.direction in _AGAINST:
@@ -319,7 +319,7 @@ def qualify(matches: list[Match]) -> list[Match]:
         by_id: dict[str, Match] = {}  # one qualifier per row: the match on this option's alteration
         for q, therapies in against:
             if drugs & therapies and (q.evidence.id not in by_id
-                                            or set(q.alterations) & set(m.alterations)):
+                                      or set(q.alterations) & set(m.alterations)):
                 by_id[q.evidence.id] = q
         quals = tuple(by_id.values())
         if not quals:

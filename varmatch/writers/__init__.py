@@ -325,8 +325,9 @@ def write_outputs(results: list[SampleResult], out_dir: str | Path, formats: lis
     """Per-sample files ``<out>/<sample>.varmatch.<suffix>``; returns the paths written.
 
     Each sample's set is all or nothing and all from this call: every set is written into a
-    temporary folder inside ``out_dir`` first, then each is moved in, under one lock on the folder. An I/O failure raises
-    :class:`OutputError` (exit 2) and leaves the sample's earlier files as they were.
+    temporary folder inside ``out_dir`` first, then each is moved in, under one lock on the
+    folder. An I/O failure raises :class:`OutputError` (exit 2) and leaves the sample's earlier
+    files as they were.
     """
     out = Path(out_dir)
     specs = [get(name) for name in formats]
